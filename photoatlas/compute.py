@@ -1,0 +1,28 @@
+"""Where per-photo work runs: in this process, or fanned out over a Spark session.
+
+The same function (``records.enrich_rows``) runs in both places; Spark only decides where.
+Executors open the lake from its spec and return records; the driver seals and writes them.
+"""
+
+import pyarrow as pa
+
+from photoatlas.lake import Lake
+from photoatlas.records import enrich_rows
+
+ROWS_PER_TASK = 16  # small tasks: a retried task redoes little, and skewed photo sizes even out
+
+
+def enrich_manifest(manifest: pa.Table, lake: Lake, k: int, spark=None) -> list[dict]:
+    """Records (sensitive fields in clear) for every manifest row, in manifest order."""
+    rows = manifest.to_pylist()
+    if not rows:
+        return []
+    spec = lake.spec()
+    if spark is None:
+        return list(enrich_rows(rows, spec, k))
+    slices = max(1, -(-len(rows) // ROWS_PER_TASK))
+    return (
+        spark.sparkContext.parallelize(rows, slices)
+        .mapPartitions(lambda part: enrich_rows(part, spec, k))
+        .collect()
+    )

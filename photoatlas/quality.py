@@ -1,0 +1,202 @@
+"""Data-quality suites (great-expectations 1.x) for every stage, as plain functions.
+
+Each ``check_*`` function takes the stage's data as a DataFrame and returns ``Outcome``s: a
+name, pass/fail, and metadata a person can read (counts, the failing photo ids, thresholds).
+The Dagster layer turns them into ``AssetCheckResult``s; nothing here knows about Dagster.
+"""
+
+import os
+import threading
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")  # no phoning home from a data pipeline
+
+MAX_FAILING_IDS = 20
+PHOTO_ID_REGEX = r"^[0-9a-f]{64}$"
+SHARE_TOLERANCE = 1e-6
+DEFAULT_MAX_QUARANTINE_RATE = 0.25
+
+_lock = threading.Lock()
+_batches: dict = {}
+
+
+@dataclass
+class Outcome:
+    name: str
+    passed: bool
+    description: str
+    metadata: dict = field(default_factory=dict)
+
+
+def _batch_definition():
+    with _lock:
+        if "bd" not in _batches:
+            import great_expectations as gx
+
+            context = gx.get_context(mode="ephemeral")
+            try:
+                context.variables.progress_bars = {"globally": False, "metric_calculations": False}
+            except Exception:  # older/newer GX without the setting: progress bars are cosmetic
+                pass
+            asset = context.data_sources.add_pandas("photoatlas").add_dataframe_asset("frame")
+            _batches["bd"] = asset.add_batch_definition_whole_dataframe("whole")
+        return _batches["bd"]
+
+
+def run_suite(df: pd.DataFrame, expectations: list, id_column: str = "photo_id") -> list[dict]:
+    """Validate ``df`` against GX expectations; one dict per expectation with the failing ids."""
+    import great_expectations as gx
+
+    batch_definition = _batch_definition()  # also makes the context GX needs for a suite
+    suite = gx.ExpectationSuite(name="photoatlas")
+    for e in expectations:
+        suite.add_expectation(e)
+    result_format = {"result_format": "COMPLETE"}
+    if id_column in df.columns:
+        result_format["unexpected_index_column_names"] = [id_column]
+    batch = batch_definition.get_batch(batch_parameters={"dataframe": df})
+    report = batch.validate(suite, result_format=result_format)
+    out = []
+    for r in report.results:
+        res = r.result or {}
+        ids = [row.get(id_column) for row in (res.get("unexpected_index_list") or []) if isinstance(row, dict)]
+        out.append(
+            {
+                "expectation": r.expectation_config.type,
+                "column": r.expectation_config.kwargs.get("column"),
+                "success": bool(r.success),
+                "unexpected_count": res.get("unexpected_count"),
+                "observed_value": _plain(res.get("observed_value")),
+                "failing_ids": sorted({str(i) for i in ids if i is not None})[:MAX_FAILING_IDS],
+            }
+        )
+    return out
+
+
+def _plain(value):
+    if isinstance(value, (np.generic,)):
+        return value.item()
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def suite_outcome(name: str, description: str, df: pd.DataFrame, expectations: list, **extra) -> Outcome:
+    results = run_suite(df, expectations)
+    failed = [r for r in results if not r["success"]]
+    return Outcome(
+        name,
+        passed=not failed,
+        description=description,
+        metadata={"rows": len(df), "expectations": len(results), "failed": failed, **extra},
+    )
+
+
+def schema_outcome(table: pa.Table, schema: pa.Schema, name: str = "schema") -> Outcome:
+    import great_expectations.expectations as gxe
+
+    df = pd.DataFrame({c: [] for c in table.column_names})
+    outcome = suite_outcome(
+        name,
+        "columns are exactly the declared schema's, in order",
+        df,
+        [gxe.ExpectTableColumnsToMatchOrderedList(column_list=list(schema.names))],
+    )
+    mismatched = [f.name for f in schema if f.name in table.column_names and table.schema.field(f.name).type != f.type]
+    if mismatched:
+        outcome.passed = False
+    outcome.metadata["type_mismatches"] = mismatched
+    return outcome
+
+
+def check_manifest(manifest: pa.Table, errors: pa.Table, schema: pa.Schema) -> list[Outcome]:
+    import great_expectations.expectations as gxe
+
+    df = manifest.select(["photo_id", "source", "bytes", "format"]).to_pandas()
+    return [
+        schema_outcome(manifest, schema),
+        suite_outcome(
+            "manifest_rows_valid",
+            "photo ids are unique sha256 hex; byte counts are non-negative; every row names its source",
+            df,
+            [
+                gxe.ExpectColumnValuesToBeUnique(column="photo_id"),
+                gxe.ExpectColumnValuesToMatchRegex(column="photo_id", regex=PHOTO_ID_REGEX),
+                gxe.ExpectColumnValuesToBeBetween(column="bytes", min_value=0),
+                gxe.ExpectColumnValuesToNotBeNull(column="source"),
+            ],
+        ),
+        Outcome(
+            "no_ingest_errors",
+            errors.num_rows == 0,
+            "every arrival of the hour could be read into the lake",
+            {"ingest_errors": errors.num_rows, "examples": errors.slice(0, MAX_FAILING_IDS).to_pylist()},
+        ),
+    ]
+
+
+def check_records(records: pa.Table, manifest_ids: list[str], schema: pa.Schema,
+                  max_quarantine_rate: float = DEFAULT_MAX_QUARANTINE_RATE) -> list[Outcome]:
+    import great_expectations.expectations as gxe
+
+    df = records.select(["photo_id", "status", "quarantine_reason", "width", "height", "phash", "dhash", "ahash"]).to_pandas()
+    shares = records.column("palette").to_pylist()
+    df["palette_share_sum"] = [sum(c["share"] for c in p) if p else None for p in shares]
+    df["palette_colors"] = [len(p) if p else 0 for p in shares]
+    ok = df[df["status"] == "ok"].copy()
+    quarantined = df[df["status"] == "quarantined"]
+
+    record_ids, expected = set(df["photo_id"]), set(manifest_ids)
+    missing, extra = sorted(expected - record_ids), sorted(record_ids - expected)
+    rate = len(quarantined) / len(df) if len(df) else 0.0
+    reasons = quarantined["quarantine_reason"].value_counts().to_dict()
+    values = suite_outcome(
+        "record_values_valid",
+        "unique ids; status ok|quarantined; a reason on every quarantined row",
+        df,
+        [
+            gxe.ExpectColumnValuesToBeUnique(column="photo_id"),
+            gxe.ExpectColumnValuesToBeInSet(column="status", value_set=["ok", "quarantined"]),
+        ],
+    )
+    without_reason = sorted(quarantined.loc[quarantined["quarantine_reason"].isna(), "photo_id"])
+    values.metadata["quarantined_without_reason"] = without_reason[:MAX_FAILING_IDS]
+    values.passed = values.passed and not without_reason
+    return [
+        schema_outcome(records, schema),
+        values,
+        Outcome(
+            "one_record_per_manifest_row",
+            not missing and not extra and len(df) == len(manifest_ids),
+            "ok + quarantined records == manifest rows, same photo ids",
+            {"records": len(df), "manifest_rows": len(manifest_ids), "missing_ids": missing[:MAX_FAILING_IDS],
+             "unexpected_ids": extra[:MAX_FAILING_IDS], "ok": len(ok), "quarantined": len(quarantined)},
+        ),
+        suite_outcome(
+            "ok_records_complete",
+            f"ok records: sizes 1..1e6 px, 1+ palette colours with shares summing to 1 ± {SHARE_TOLERANCE}, all three 64-bit hashes present",
+            ok,
+            [
+                gxe.ExpectColumnValuesToBeBetween(column="width", min_value=1, max_value=1_000_000),
+                gxe.ExpectColumnValuesToBeBetween(column="height", min_value=1, max_value=1_000_000),
+                gxe.ExpectColumnValuesToBeBetween(column="palette_colors", min_value=1),
+                gxe.ExpectColumnValuesToBeBetween(column="palette_share_sum", min_value=1 - SHARE_TOLERANCE, max_value=1 + SHARE_TOLERANCE),
+                gxe.ExpectColumnValuesToNotBeNull(column="phash"),
+                gxe.ExpectColumnValuesToNotBeNull(column="dhash"),
+                gxe.ExpectColumnValuesToNotBeNull(column="ahash"),
+                gxe.ExpectColumnValuesToBeOfType(column="phash", type_="int64"),
+            ] if not ok.empty else [gxe.ExpectTableRowCountToBeBetween(min_value=0)],
+            hash_storage="int64 bit pattern of the unsigned 64-bit hash",
+        ),
+        Outcome(
+            "quarantine_rate",
+            rate <= max_quarantine_rate,
+            f"share of quarantined records stays at or under {max_quarantine_rate:.0%}",
+            {"quarantine_rate": round(rate, 4), "threshold": max_quarantine_rate, "by_reason": {str(k): int(v) for k, v in reasons.items()},
+             "quarantined_ids": sorted(quarantined["photo_id"])[:MAX_FAILING_IDS]},
+        ),
+    ]

@@ -1,0 +1,51 @@
+"""The one switch between the local embedded set of resources and production's.
+
+``PHOTOATLAS_ENV=local`` (default): lake under $PHOTOATLAS_HOME, Spark local[*], generated key.
+``PHOTOATLAS_ENV=production``: lake URL, S3 endpoint, Spark master and keys from the environment.
+"""
+
+import os
+
+from dagster import EnvVar
+
+from photoatlas.config import Home
+from resources.inbox import InboxResource
+from resources.lake import LakeResource
+from resources.secrets import CipherResource
+from resources.settings import EnrichmentSettings
+from resources.spark import spark_resource
+
+
+def local_resources(home: Home | None = None) -> dict:
+    home = home or Home.from_env()
+    return {
+        "lake": LakeResource(url=str(home.lake)),
+        "inbox": InboxResource(path=str(home.inbox)),
+        "cipher": CipherResource(keys=os.environ.get("PHOTOATLAS_FERNET_KEYS") or None, local_key_dir=str(home.secrets)),
+        "spark": spark_resource(os.environ.get("PHOTOATLAS_SPARK_MASTER")),
+        "settings": EnrichmentSettings(),
+    }
+
+
+def production_resources() -> dict:
+    home = Home.from_env()
+    return {
+        "lake": LakeResource(
+            url=EnvVar("PHOTOATLAS_LAKE_URL"),
+            endpoint_url=os.environ.get("PHOTOATLAS_S3_ENDPOINT"),
+            region=os.environ.get("AWS_REGION"),
+        ),
+        "inbox": InboxResource(path=os.environ.get("PHOTOATLAS_INBOX", str(home.inbox))),
+        "cipher": CipherResource(keys=EnvVar("PHOTOATLAS_FERNET_KEYS"), allow_create=False),
+        "spark": spark_resource(os.environ.get("PHOTOATLAS_SPARK_MASTER")),
+        "settings": EnrichmentSettings(),
+    }
+
+
+def resources_for(env: str | None = None) -> dict:
+    env = env or os.environ.get("PHOTOATLAS_ENV", "local")
+    if env == "local":
+        return local_resources()
+    if env == "production":
+        return production_resources()
+    raise ValueError(f"PHOTOATLAS_ENV must be 'local' or 'production', not {env!r}")

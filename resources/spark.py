@@ -1,0 +1,33 @@
+"""The Spark session: local[*] on loopback by default, any master by configuration.
+
+Executors must be able to import ``photoatlas``: locally it is installed in the venv the
+driver runs in; on a cluster install the same wheel on the workers (see README).
+"""
+
+import os
+import sys
+
+from dagster_pyspark import LazyPySparkResource
+
+LOCAL_SPARK_CONFIG = {
+    "spark.master": "local[*]",
+    "spark.app.name": "photoatlas",
+    "spark.driver.host": "127.0.0.1",
+    "spark.driver.bindAddress": "127.0.0.1",
+    "spark.ui.enabled": "false",
+    "spark.sql.session.timeZone": "UTC",
+    "spark.python.worker.reuse": "true",
+    "spark.task.maxFailures": "4",
+}
+
+
+def spark_resource(master: str | None = None, extra: dict | None = None) -> LazyPySparkResource:
+    """A lazily started session (steps that never touch Spark never start a JVM)."""
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+    config = dict(LOCAL_SPARK_CONFIG)
+    if master:
+        config["spark.master"] = master
+    config.update(extra or {})
+    return LazyPySparkResource(spark_config=config)

@@ -1,7 +1,8 @@
 """Where per-photo work runs: in this process, or fanned out over a Spark session.
 
 The same function (``records.enrich_rows``) runs in both places; Spark only decides where.
-Executors open the lake from its spec and return records; the driver seals and writes them.
+The lake object is shipped to executors (it pickles to its few settings; an S3 lake rebuilds
+its client there) and they return records; the driver seals and writes them.
 """
 
 import pyarrow as pa
@@ -17,12 +18,11 @@ def enrich_manifest(manifest: pa.Table, lake: Lake, k: int, spark=None) -> list[
     rows = manifest.to_pylist()
     if not rows:
         return []
-    spec = lake.spec()
     if spark is None:
-        return list(enrich_rows(rows, spec, k))
+        return list(enrich_rows(rows, lake, k))
     slices = max(1, -(-len(rows) // ROWS_PER_TASK))
     return (
         spark.sparkContext.parallelize(rows, slices)
-        .mapPartitions(lambda part: enrich_rows(part, spec, k))
+        .mapPartitions(lambda part: enrich_rows(part, lake, k))
         .collect()
     )

@@ -15,7 +15,7 @@ import pyarrow as pa
 
 from photoatlas.imaging.analyse import Analysis, Rejected, analyse
 from photoatlas.imaging.hashes import to_int64
-from photoatlas.lake import Lake, lake_from_spec, thumbnail_key
+from photoatlas.lake import Lake, thumbnail_key
 from photoatlas.privacy import Cipher, coarsen
 from photoatlas.schema import RECORD_SCHEMA
 
@@ -47,9 +47,8 @@ def enrich_one(row: dict, data: bytes, lake: Lake | None, k: int) -> dict:
     return record
 
 
-def enrich_rows(rows: Iterable[dict], lake_spec: dict, k: int) -> Iterator[dict]:
+def enrich_rows(rows: Iterable[dict], lake: Lake, k: int) -> Iterator[dict]:
     """Enrich manifest rows, reading bytes from the lake. Runs on executors."""
-    lake = lake_from_spec(lake_spec)
     for row in rows:
         try:
             data = lake.get(row["object_key"])

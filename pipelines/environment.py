@@ -21,7 +21,7 @@ def local_resources(home: Home | None = None) -> dict:
     return {
         "lake": LakeResource(url=str(home.lake)),
         "inbox": InboxResource(path=str(home.inbox)),
-        "cipher": CipherResource(keys=os.environ.get("PHOTOATLAS_FERNET_KEYS") or None, local_key_dir=str(home.secrets)),
+        "cipher": CipherResource(fernet_keys=os.environ.get("PHOTOATLAS_FERNET_KEYS") or None, local_key_dir=str(home.secrets)),
         "spark": spark_resource(os.environ.get("PHOTOATLAS_SPARK_MASTER")),
         "settings": EnrichmentSettings(),
     }
@@ -36,7 +36,7 @@ def production_resources() -> dict:
             region=os.environ.get("AWS_REGION"),
         ),
         "inbox": InboxResource(path=os.environ.get("PHOTOATLAS_INBOX", str(home.inbox))),
-        "cipher": CipherResource(keys=EnvVar("PHOTOATLAS_FERNET_KEYS"), allow_create=False),
+        "cipher": CipherResource(fernet_keys=EnvVar("PHOTOATLAS_FERNET_KEYS"), allow_create=False),
         "spark": spark_resource(os.environ.get("PHOTOATLAS_SPARK_MASTER")),
         "settings": EnrichmentSettings(),
     }

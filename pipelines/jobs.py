@@ -12,4 +12,5 @@ ingest_job = define_asset_job(
     partitions_def=hourly,
     executor_def=in_process_executor,
     description="Ingest one hour of inbox arrivals and enrich them.",
+    tags={"photoatlas/pool": "spark"},  # the production run queue limits concurrent Spark runs by this tag
 )

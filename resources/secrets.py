@@ -11,11 +11,11 @@ from photoatlas.privacy import Cipher, load_keys, parse_keys
 class CipherResource(ConfigurableResource):
     """Fernet keys (newest first). Production passes ``EnvVar('PHOTOATLAS_FERNET_KEYS')``."""
 
-    keys: str | None = Field(default=None, description="comma-separated Fernet keys; never put a literal here")
+    fernet_keys: str | None = Field(default=None, description="comma-separated Fernet keys; never put a literal here")
     local_key_dir: str | None = Field(default=None, description="where a local installation keeps a generated key")
     allow_create: bool = True
 
     def cipher(self) -> Cipher:
-        if self.keys:
-            return Cipher(parse_keys(self.keys, "the cipher resource's keys"))
+        if self.fernet_keys:
+            return Cipher(parse_keys(self.fernet_keys, "the cipher resource's keys"))
         return Cipher(load_keys(Path(self.local_key_dir) if self.local_key_dir else None, create=self.allow_create))

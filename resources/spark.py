@@ -10,7 +10,9 @@ import sys
 from dagster_pyspark import LazyPySparkResource
 
 LOCAL_SPARK_CONFIG = {
-    "spark.master": "local[*]",
+    # local[N, F]: in local mode Spark retries a failed task only when F is given here
+    # (spark.task.maxFailures applies to cluster masters).
+    "spark.master": "local[*, 4]",
     "spark.app.name": "photoatlas",
     "spark.driver.host": "127.0.0.1",
     "spark.driver.bindAddress": "127.0.0.1",

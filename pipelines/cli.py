@@ -43,11 +43,7 @@ def materialise_hours(hours: list[str]) -> list[tuple[str, bool]]:
         for hour in hours:
             started = time.monotonic()
             result = job.execute_in_process(partition_key=hour, instance=instance, raise_on_error=False)
-            failed_checks = [
-                e.asset_check_evaluation_data.check_name
-                for e in result.get_asset_check_evaluations()
-                if not e.passed
-            ] if hasattr(result, "get_asset_check_evaluations") else []
+            failed_checks = [f"{e.asset_key.to_user_string()}:{e.check_name}" for e in result.get_asset_check_evaluations() if not e.passed]
             status = "ok" if result.success else "FAILED"
             note = f"  checks failing: {', '.join(failed_checks)}" if failed_checks else ""
             print(f"  {hour}  {status}  run {result.run_id[:8]}  {time.monotonic() - started:.1f} s{note}", flush=True)
@@ -129,11 +125,12 @@ def cmd_ingest(args) -> int:
         print("the inbox sensor picks them up while `photoatlas ui` runs; or re-run with --run")
         return 0
     _check_java()
-    from photoatlas.lake import LocalLake
     from photoatlas.summary import format_summary, summarise
+    from pipelines.environment import resources_for
 
     outcomes = materialise_hours(hours)
-    print(format_summary(summarise(LocalLake(str(home.lake)), hours), LocalLake(str(home.lake))))
+    lake = resources_for()["lake"].lake()
+    print(format_summary(summarise(lake, hours), lake))
     return 0 if all(ok for _, ok in outcomes) else 1
 
 

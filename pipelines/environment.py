@@ -27,11 +27,18 @@ def local_resources(home: Home | None = None) -> dict:
     }
 
 
+def _required(name: str) -> str:
+    value = os.environ.get(name)
+    if not value:
+        raise RuntimeError(f"PHOTOATLAS_ENV=production needs ${name} (see README, Production)")
+    return value
+
+
 def production_resources() -> dict:
     home = Home.from_env()
     return {
         "lake": LakeResource(
-            url=EnvVar("PHOTOATLAS_LAKE_URL"),
+            url=_required("PHOTOATLAS_LAKE_URL"),
             endpoint_url=os.environ.get("PHOTOATLAS_S3_ENDPOINT"),
             region=os.environ.get("AWS_REGION"),
         ),

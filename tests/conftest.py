@@ -24,3 +24,13 @@ def cipher():
     from photoatlas.privacy import Cipher
 
     return Cipher([Fernet.generate_key()])
+
+
+@pytest.fixture(scope="session")
+def sample_dir(tmp_path_factory):
+    """The demo's sample set, built once per test session."""
+    from photoatlas import sample
+
+    target = tmp_path_factory.mktemp("samples")
+    files = sample.build(target)
+    return target, files

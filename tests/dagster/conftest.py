@@ -8,16 +8,6 @@ from photoatlas.partitions import hour_window
 HOUR = "2026-06-01-10:00"
 
 
-@pytest.fixture(scope="session")
-def sample_dir(tmp_path_factory):
-    """The demo's sample set, built once per test session."""
-    from photoatlas import sample
-
-    target = tmp_path_factory.mktemp("samples")
-    files = sample.build(target)
-    return target, files
-
-
 def drop(sample_root, inbox, hour=HOUR, names=None):
     """Copy sample files (with sidecars) into the inbox, arriving in ``hour``."""
     import shutil

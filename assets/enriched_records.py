@@ -47,7 +47,8 @@ def enriched_records(
     the_lake = lake.lake()
     manifest = the_lake.read_table(table_key("manifest", partition), MANIFEST_SCHEMA)
     session = spark.spark_session if manifest.num_rows else None
-    records = seal(enrich_manifest(manifest, the_lake, settings.palette_k, spark=session), cipher.cipher())
+    keys = cipher.cipher()
+    records = seal(enrich_manifest(manifest, the_lake, settings.palette_k, spark=session, cipher=keys), keys)
     the_lake.write_table(table_key("records", partition), records)
 
     status = Counter(records.column("status").to_pylist())

@@ -13,7 +13,7 @@ from pathlib import Path
 from photoatlas.imaging.sniff import sniff_format
 from photoatlas.inbox import read_sidecar
 from photoatlas.privacy import coarsen
-from photoatlas.records import enrich_one
+from photoatlas.records import add_places, enrich_one
 
 ENCRYPTED = "<encrypted at rest>"
 _SENSITIVE_CLEAR = ("exif_serials", "exif_raw", "gps")
@@ -40,8 +40,9 @@ def inspect_photo(path: Path, k: int = 5) -> dict:
         "source_lon_coarse": coarsen(lon),
         "owner_enc": meta.get("owner"),
         "owner_id_enc": meta.get("owner_id"),
+        "_source_latlon": (lat, lon) if lat is not None and lon is not None else None,
     }
-    record = enrich_one(row, data, lake=None, k=k)
+    record = add_places([enrich_one(row, data, lake=None, k=k)], required=False)[0]
     for field in (*_SENSITIVE_CLEAR, "owner_enc", "owner_id_enc"):
         if field in record:
             record[field] = ENCRYPTED if record[field] is not None else None
@@ -67,9 +68,11 @@ def format_record(record: dict) -> str:
         lines.append(f"image    {record['format']} {record['width']}x{record['height']} {record['mode']}, {record['frames']} frame(s), decoded at 1/{record['decode_scale']}")
         lines.append("palette  " + "  ".join(f"{c['hex']} {c['share']:.0%}" for c in record["palette"]))
         lines.append(f"hashes   phash={record['phash'] & (2**64 - 1):016x} dhash={record['dhash'] & (2**64 - 1):016x} ahash={record['ahash'] & (2**64 - 1):016x}")
-        exif = {k[5:]: v for k, v in record.items() if k.startswith("exif_") and v is not None}
+        exif = {k[5:]: v for k, v in record.items() if k.startswith("exif_") and k not in _SENSITIVE_CLEAR and v is not None}
         lines.append("exif     " + (", ".join(f"{k}={v}" for k, v in exif.items()) or "none"))
         lines.append(f"location {record.get('lat_coarse')}, {record.get('lon_coarse')} (from {record.get('location_source')}), exact GPS {record.get('gps') or 'none'}")
+        places = [f"{level}={record.get(f'place_{level}')}" for level in ("country", "admin1", "county", "county_name", "city", "city_km", "geohash") if record.get(f"place_{level}") is not None]
+        lines.append("places   " + (", ".join(places) or "unknown"))
         lines.append(f"taken    {_jsonable(record.get('captured_at'))} (from {record.get('time_source')})")
     lines.append(f"owner    {record.get('owner_enc') or 'none'}")
     if record.get("warnings"):

@@ -11,6 +11,7 @@ import traceback
 from datetime import datetime, timedelta, timezone
 from typing import Iterable, Iterator
 
+import numpy as np
 import pyarrow as pa
 
 from photoatlas.imaging.analyse import Analysis, Rejected, analyse
@@ -48,14 +49,45 @@ def enrich_one(row: dict, data: bytes, lake: Lake | None, k: int) -> dict:
 
 
 def enrich_rows(rows: Iterable[dict], lake: Lake, k: int) -> Iterator[dict]:
-    """Enrich manifest rows, reading bytes from the lake. Runs on executors."""
+    """Enrich manifest rows, reading bytes from the lake, places looked up per chunk. Runs on executors."""
+    chunk = []
     for row in rows:
         try:
             data = lake.get(row["object_key"])
         except Exception as e:
-            yield _quarantined({name: row.get(name) for name in _FROM_MANIFEST}, "missing_object", f"{row.get('object_key')}: {e}")
+            chunk.append(_quarantined({name: row.get(name) for name in _FROM_MANIFEST}, "missing_object", f"{row.get('object_key')}: {e}"))
             continue
-        yield enrich_one(row, data, lake, k)
+        chunk.append(enrich_one(row, data, lake, k))
+    yield from add_places(chunk)
+
+
+def add_places(records: list[dict], required: bool = True) -> list[dict]:
+    """Fill the five place levels from each record's exact location, vectorised, then drop it.
+
+    ``required=False`` (inspect) turns missing geodata into a warning instead of an error.
+    """
+    from photoatlas.geo import GeoDataMissing, get_lookup
+
+    exact = [r.pop("_exact_latlon", None) for r in records]
+    located = [i for i, e in enumerate(exact) if e is not None]
+    if not located:
+        return records
+    try:
+        lookup = get_lookup()
+    except GeoDataMissing as e:
+        if required:
+            raise
+        for i in located:
+            records[i].setdefault("warnings", []).append(f"places_unavailable: {e}")
+        return records
+    levels = lookup.lookup(np.array([exact[i][0] for i in located]), np.array([exact[i][1] for i in located]))
+    for j, i in enumerate(located):
+        for level, values in levels.items():
+            value = values[j]
+            if level == "city_km":
+                value = None if np.isnan(value) else round(float(value), 3)
+            records[i][f"place_{level}"] = None if value is None else (value if isinstance(value, float) else str(value))
+    return records
 
 
 def seal(records: list[dict], cipher: Cipher) -> pa.Table:
@@ -65,7 +97,7 @@ def seal(records: list[dict], cipher: Cipher) -> pa.Table:
         out = dict(record)
         for clear, enc in _SENSITIVE.items():
             out[enc] = cipher.encrypt(out.pop(clear, None))
-        out.pop("source_latlon", None)
+        out.pop("_exact_latlon", None)
         sealed.append(out)
     return pa.Table.from_pylist(sorted(sealed, key=lambda r: r["photo_id"]), schema=RECORD_SCHEMA)
 
@@ -113,11 +145,19 @@ def _analysis_fields(a: Analysis) -> dict:
 
 
 def _location(a: Analysis, row: dict) -> dict:
-    """EXIF GPS (the camera's own fix) wins over the source's coordinates."""
+    """EXIF GPS (the camera's own fix) wins over the source's coordinates.
+
+    The exact point (``_exact_latlon``) lives only until places are looked up; it is never
+    stored in clear (the EXIF fix is kept encrypted in ``gps_enc``).
+    """
     if a.exif.gps_lat is not None and a.exif.gps_lon is not None:
-        return {"lat_coarse": coarsen(a.exif.gps_lat), "lon_coarse": coarsen(a.exif.gps_lon), "location_source": "exif"}
-    if row.get("source_lat_coarse") is not None and row.get("source_lon_coarse") is not None:
-        return {"lat_coarse": row["source_lat_coarse"], "lon_coarse": row["source_lon_coarse"], "location_source": "source"}
+        return {"lat_coarse": coarsen(a.exif.gps_lat), "lon_coarse": coarsen(a.exif.gps_lon), "location_source": "exif",
+                "_exact_latlon": (a.exif.gps_lat, a.exif.gps_lon)}
+    exact = row.get("_source_latlon")
+    if exact is None and row.get("source_lat_coarse") is not None and row.get("source_lon_coarse") is not None:
+        exact = (row["source_lat_coarse"], row["source_lon_coarse"])
+    if exact is not None:
+        return {"lat_coarse": coarsen(exact[0]), "lon_coarse": coarsen(exact[1]), "location_source": "source", "_exact_latlon": exact}
     return {"lat_coarse": None, "lon_coarse": None, "location_source": None}
 
 

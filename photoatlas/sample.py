@@ -32,7 +32,7 @@ DEFAULT_CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) /
 # Where the demo's photos "were taken" (sidecar coordinates), so places and maps have data.
 PLACES = {
     "new_york": (40.7580, -73.9855),
-    "san_francisco": (37.8199, -122.4783),
+    "san_francisco": (37.7955, -122.3937),  # the Ferry Building
     "chicago": (41.8827, -87.6233),
     "honolulu": (21.2810, -157.8374),
     "anchorage": (61.2176, -149.8997),

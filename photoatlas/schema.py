@@ -105,6 +105,14 @@ RECORD_SCHEMA = pa.schema(
         ("lat_coarse", pa.float64()),
         ("lon_coarse", pa.float64()),
         ("location_source", pa.string()),  # exif | source | null
+        # Five geographic levels, looked up offline from the exact location (see photoatlas.geo).
+        ("place_country", pa.string()),  # ISO 3166-1 alpha-2
+        ("place_admin1", pa.string()),  # 'US-CA' in the US, 'FR:Île-de-France' elsewhere
+        ("place_county", pa.string()),  # 5-digit FIPS, US only
+        ("place_county_name", pa.string()),
+        ("place_city", pa.string()),  # nearest GeoNames place
+        ("place_city_km", pa.float64()),
+        ("place_geohash", pa.string()),
         # Capture time used for temporal levels, and where it came from.
         ("captured_at", pa.timestamp("us", tz="UTC")),
         ("time_source", pa.string()),  # exif | source | ingest

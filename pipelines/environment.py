@@ -9,6 +9,7 @@ import os
 from dagster import EnvVar
 
 from photoatlas.config import Home
+from resources.alerts import AlertsResource, alerts_from_env
 from resources.inbox import InboxResource
 from resources.lake import LakeResource
 from resources.secrets import CipherResource
@@ -24,6 +25,7 @@ def local_resources(home: Home | None = None) -> dict:
         "cipher": CipherResource(fernet_keys=os.environ.get("PHOTOATLAS_FERNET_KEYS") or None, local_key_dir=str(home.secrets)),
         "spark": spark_resource(os.environ.get("PHOTOATLAS_SPARK_MASTER")),
         "settings": EnrichmentSettings(),
+        "alerts": AlertsResource(alerts_dir=str(home.alerts)),
     }
 
 
@@ -46,6 +48,7 @@ def production_resources() -> dict:
         "cipher": CipherResource(fernet_keys=EnvVar("PHOTOATLAS_FERNET_KEYS"), allow_create=False),
         "spark": spark_resource(os.environ.get("PHOTOATLAS_SPARK_MASTER")),
         "settings": EnrichmentSettings(),
+        "alerts": alerts_from_env(),
     }
 
 

@@ -50,7 +50,9 @@ def test_sample_hour_end_to_end(home, resources, sample_dir):
         assert lake.exists(thumbnail_key(r["photo_id"]))
         assert abs(sum(c["share"] for c in r["palette"]) - 1) < 1e-6
     china = by_name["china.jpg"]
-    assert china["location_source"] == "source" and china["lat_coarse"] == 37.82
+    assert china["location_source"] == "source" and china["lat_coarse"] == 37.8
+    assert (china["place_country"], china["place_admin1"], china["place_county"]) == ("US", "US-CA", "06075")
+    assert by_name["chelsea.jpg"]["place_county"] == "36061"  # Manhattan
     assert china["time_source"] == "source"
 
 

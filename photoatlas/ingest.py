@@ -76,9 +76,14 @@ def inbox_arrivals(files: list[inbox_mod.InboxFile]) -> list[Arrival]:
     return arrivals
 
 
-def ingest(lake: Lake, partition: str, arrivals: list[Arrival], cipher: Cipher) -> IngestResult:
-    """Store the hour's arrivals and write its manifest, duplicates and errors tables."""
-    rows, dups, errors = [], [], []
+def ingest(lake: Lake, partition: str, arrivals: list[Arrival], cipher: Cipher, failures: list = ()) -> IngestResult:
+    """Store the hour's arrivals and write its manifest, duplicates and errors tables.
+
+    ``failures`` are what a source could not turn into arrivals (``photoatlas.sources.Failure``
+    or anything with ``.row(partition)``): they join the hour's ingest-errors table.
+    """
+    rows, dups = [], []
+    errors = [f.row(partition) for f in failures]
     seen_here: dict[str, str] = {}
     for arrival in sorted(arrivals, key=lambda a: (a.source, a.source_id)):
         if arrival.size > MAX_PHOTO_BYTES:

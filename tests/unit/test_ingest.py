@@ -85,3 +85,13 @@ def test_unreadable_arrivals_are_listed_with_a_reason(lake, cipher):
     assert result.manifest.num_rows == 1
     assert result.errors.to_pylist()[0]["reason"].startswith("unreadable: Permission denied")
     assert lake.read_table(table_key("ingest_errors", H1)).num_rows == 1
+
+
+def test_source_failures_join_the_ingest_errors_table(lake, cipher):
+    from photoatlas.sources.base import Failure
+
+    failure = Failure("flickr", "5341", "http_404", "https://example.invalid/5341.jpg")
+    result = ingest(lake, H1, [_arrival("ok.jpg", _jpeg("red"))], cipher, failures=[failure])
+    rows = lake.read_table(table_key("ingest_errors", H1)).to_pylist()
+    assert rows == [{"partition": H1, "source": "flickr", "source_id": "5341", "reason": failure.reason}]
+    assert result.summary()["ingest_errors"] == 1

@@ -12,6 +12,7 @@ from photoatlas.compute import enrich_manifest
 from photoatlas.lake import table_key
 from photoatlas.quality import check_records
 from photoatlas.records import seal
+from photoatlas.render import hour_palette_markdown
 from photoatlas.schema import MANIFEST_SCHEMA, RECORD_SCHEMA
 from pipelines.partitions import hourly
 from resources.lake import LakeResource
@@ -61,6 +62,7 @@ def enriched_records(
             "quarantined": status.get("quarantined", 0),
             "quarantined_by_reason": MetadataValue.json(dict(sorted(reasons.items()))),
             "records_table": MetadataValue.path(the_lake.uri(table_key("records", partition))),
+            "palettes": MetadataValue.md(hour_palette_markdown(records.column("palette").to_pylist())),
             "seconds": round(time.monotonic() - started, 3),
         },
         check_results=results(outcomes, CHECKS),

@@ -14,6 +14,7 @@ from photoatlas.quality import check_records
 from photoatlas.records import seal
 from photoatlas.render import hour_palette_markdown
 from photoatlas.schema import MANIFEST_SCHEMA, RECORD_SCHEMA
+from pipelines.automation import every_hour_eagerly
 from pipelines.partitions import hourly
 from resources.lake import LakeResource
 from resources.secrets import CipherResource
@@ -33,6 +34,7 @@ CHECKS = {
     deps=[raw_photos],
     group_name="enrich",
     kinds={"spark", "parquet"},
+    automation_condition=every_hour_eagerly,
     check_specs=specs("enriched_records", CHECKS),
 )
 def enriched_records(

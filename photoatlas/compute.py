@@ -38,3 +38,17 @@ def enrich_manifest(manifest: pa.Table, lake: Lake, k: int, spark=None, cipher: 
         .mapPartitions(lambda part: enrich_rows(part, lake, k))
         .collect()
     )
+
+
+def aggregate_hours(hours: list[str], lake: Lake, spark=None) -> dict:
+    """{hour: the hour's aggregates frame}, one task per hour (a backfill range fans out)."""
+    from photoatlas.counts import aggregate_hour
+
+    def one(hour: str):
+        from photoatlas.lake import table_key
+
+        return hour, aggregate_hour(lake.read_table(table_key("records", hour)))
+
+    if spark is None or len(hours) <= 1:
+        return dict(one(h) for h in hours)
+    return dict(spark.sparkContext.parallelize(hours, len(hours)).map(one).collect())

@@ -180,3 +180,12 @@ def lake_from_url(url: str, **s3_options) -> Lake:
     if url.startswith("file://"):
         url = url[7:]
     return LocalLake(str(Path(url).expanduser().resolve()))
+
+
+def table_partitions(lake: Lake, table: str) -> list[str]:
+    """The partition keys that have a file of ``table`` (the inverse of :func:`table_key`)."""
+    out = []
+    for key in lake.list(f"tables/{table}/"):
+        stem = key.rsplit("/", 1)[1].removesuffix(".parquet")
+        out.append(f"{stem[:-2]}:{stem[-2:]}")
+    return sorted(out)

@@ -201,3 +201,59 @@ def check_records(records: pa.Table, manifest_ids: list[str], schema: pa.Schema,
              "quarantined_ids": sorted(quarantined["photo_id"])[:MAX_FAILING_IDS]},
         ),
     ]
+
+
+PLACE_CODE_REGEX = {"country": r"^([A-Z]{2}|~unknown)$", "county": r"^([0-9]{5}|~unknown)$", "admin1": r"^(US-[A-Z]{2}|[A-Z]{2}:.+|~unknown)$"}
+
+
+def check_aggregates(aggregates: pd.DataFrame, ok_records: int) -> list[Outcome]:
+    """Counts are conserved per (geo level × time level), non-negative, with valid codes."""
+    import great_expectations.expectations as gxe
+
+    photos = aggregates[aggregates["metric"] == "photos"]
+    sums = photos.groupby(["geo_level", "time_level"])["count"].sum().to_dict()
+    broken = {f"{g}/{t}": int(n) for (g, t), n in sums.items() if n != ok_records}
+    missing_levels = [] if ok_records == 0 else sorted(
+        f"{g}/{t}" for g in ("country", "admin1", "county", "city", "geohash") for t in ("month", "year", "all") if (g, t) not in sums
+    )
+    df = aggregates.assign(photo_id=aggregates["geo_level"] + ":" + aggregates["place"])
+    codes = []
+    for level, regex in PLACE_CODE_REGEX.items():
+        part = df[df["geo_level"] == level]
+        if not part.empty:
+            codes.append(suite_outcome(f"{level}_codes", "", part, [gxe.ExpectColumnValuesToMatchRegex(column="place", regex=regex)]))
+    invalid = [f for c in codes for f in c.metadata["failed"]]
+    valid = suite_outcome(
+        "counts_valid",
+        "no negative counts or weights; ISO alpha-2 countries, 'US-XX' / 'CC:name' admin1, 5-digit FIPS counties",
+        df,
+        [gxe.ExpectColumnValuesToBeBetween(column="count", min_value=0), gxe.ExpectColumnValuesToBeBetween(column="weight", min_value=0)],
+        invalid_codes=invalid,
+    )
+    valid.passed = valid.passed and not invalid
+    return [
+        Outcome(
+            "counts_conserved",
+            not broken and not missing_levels,
+            "for every geo × time level, counts (with the unknown-place bucket) sum to the hour's ok records",
+            {"ok_records": ok_records, "levels_off": broken, "levels_missing": missing_levels},
+        ),
+        valid,
+    ]
+
+
+def check_cube(store, expected_ok_total: int, levels=("country", "admin1", "county", "city", "geohash")) -> list[Outcome]:
+    """The cube's all-time total at every level equals the ok records of every hour reduced."""
+    totals = {level: int(store.total(level, "all")) for level in levels}
+    off = {level: n for level, n in totals.items() if n != expected_ok_total}
+    negatives = {}
+    for level in levels:
+        frame = store.by_period(level, "all")
+        bad = frame[frame["count"] < 0]
+        if not bad.empty:
+            negatives[level] = bad["place"].head(MAX_FAILING_IDS).tolist()
+    return [
+        Outcome("cube_conserved", not off, "all-time totals at every level equal the ok records of all hours",
+                {"expected": expected_ok_total, "totals": totals, "levels_off": off}),
+        Outcome("cube_non_negative", not negatives, "no place has a negative count", {"negative_places": negatives}),
+    ]

@@ -31,23 +31,32 @@ def prepare_instance(home: Home) -> Path:
     return home.dagster
 
 
+def _report(label: str, result, started: float) -> bool:
+    failed_checks = [f"{e.asset_key.to_user_string()}:{e.check_name}" for e in result.get_asset_check_evaluations() if not e.passed]
+    status = "ok" if result.success else "FAILED"
+    note = f"  checks failing: {', '.join(failed_checks)}" if failed_checks else ""
+    print(f"  {label:<18} {status}  run {result.run_id[:8]}  {time.monotonic() - started:.1f} s{note}", flush=True)
+    return result.success
+
+
+QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}  # the UI keeps the full logs
+
+
 def materialise_hours(hours: list[str]) -> list[tuple[str, bool]]:
-    """Run the ingest job for each hour in this process, recorded in the local instance."""
+    """Every hourly stage for each hour, then the cube — in this process, recorded in the instance."""
     from dagster import DagsterInstance
 
     from pipelines.definitions import defs
 
-    job = defs.get_job_def("ingest_job")
     outcomes = []
     with DagsterInstance.get() as instance:
         for hour in hours:
             started = time.monotonic()
-            result = job.execute_in_process(partition_key=hour, instance=instance, raise_on_error=False)
-            failed_checks = [f"{e.asset_key.to_user_string()}:{e.check_name}" for e in result.get_asset_check_evaluations() if not e.passed]
-            status = "ok" if result.success else "FAILED"
-            note = f"  checks failing: {', '.join(failed_checks)}" if failed_checks else ""
-            print(f"  {hour}  {status}  run {result.run_id[:8]}  {time.monotonic() - started:.1f} s{note}", flush=True)
-            outcomes.append((hour, result.success))
+            result = defs.get_job_def("all_hourly_job").execute_in_process(partition_key=hour, instance=instance, raise_on_error=False, run_config=QUIET)
+            outcomes.append((hour, _report(hour, result, started)))
+        started = time.monotonic()
+        result = defs.get_job_def("cube_job").execute_in_process(instance=instance, raise_on_error=False, run_config=QUIET)
+        outcomes.append(("county_counts", _report("county_counts", result, started)))
     return outcomes
 
 
@@ -103,6 +112,8 @@ def cmd_demo(args) -> int:
     print()
     print("next:")
     print("  photoatlas ui                       # the Dagster UI on http://127.0.0.1:3000 (lineage, checks, backfills)")
+    print("  photoatlas counts --level county --top 10   # photos per county, all time")
+    print(f"  county map: {home.lake / 'maps' / 'county_counts_all.png'}")
     print(f"  photoatlas inspect {staging}/chelsea.jpg   # one photo's record, computed directly")
     print("  photoatlas ingest folder PATH --run # your own photos")
     return 0 if all(ok for _, ok in outcomes) else 1
@@ -134,6 +145,32 @@ def cmd_ingest(args) -> int:
     return 0 if all(ok for _, ok in outcomes) else 1
 
 
+def cmd_counts(args) -> int:
+    import json
+
+    from pipelines.environment import resources_for
+
+    store = resources_for()["counts"].store()
+    try:
+        period = args.period or "all"
+        frame = store.top(args.level, period, args.top) if args.top else store.by_period(args.level, period)
+        frame = frame[frame["count"] > 0] if "count" in frame else frame
+        rows = [{"place": str(p), "count": int(n)} for p, n in zip(frame["place"], frame["count"])]
+        total = int(store.total(args.level, period))
+    finally:
+        store.close()
+    if args.json:
+        print(json.dumps({"level": args.level, "period": period, "total": total, "places": rows}, indent=2))
+        return 0
+    if not rows:
+        print(f"no photos counted at level {args.level} for {period} (has county_counts been materialised?)")
+        return 0
+    print(f"{args.level} counts for {period} ({total} photos; '~unknown' = no location)")
+    for row in rows:
+        print(f"  {row['place']:<28} {row['count']:>8}")
+    return 0
+
+
 def cmd_ui(args) -> int:
     home = Home.from_env()
     prepare_instance(home)
@@ -147,6 +184,12 @@ def build_parser():
     sub = next(a for a in parser._actions if a.dest == "command")
     p = sub.add_parser("demo", help="sample photos in, every stage materialised, a summary out")
     p.set_defaults(func=cmd_demo)
+    p = sub.add_parser("counts", help="photo counts per place for a period, from the counts store")
+    p.add_argument("--level", default="county", choices=["country", "admin1", "county", "city", "geohash"])
+    p.add_argument("--period", help="YYYY-MM, YYYY or all (default all)")
+    p.add_argument("--top", type=int, help="only the N places with the most photos")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_counts)
     p = sub.add_parser("ui", help="the Dagster webserver and daemon on 127.0.0.1")
     p.add_argument("--port", type=int, default=3000)
     p.set_defaults(func=cmd_ui)

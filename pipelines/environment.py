@@ -10,6 +10,7 @@ from dagster import EnvVar
 
 from photoatlas.config import Home
 from resources.alerts import AlertsResource, alerts_from_env
+from resources.counts_store import CountsStoreResource
 from resources.inbox import InboxResource
 from resources.lake import LakeResource
 from resources.secrets import CipherResource
@@ -26,6 +27,7 @@ def local_resources(home: Home | None = None) -> dict:
         "spark": spark_resource(os.environ.get("PHOTOATLAS_SPARK_MASTER")),
         "settings": EnrichmentSettings(),
         "alerts": AlertsResource(alerts_dir=str(home.alerts)),
+        "counts": CountsStoreResource(kind="duckdb", duckdb_path=str(home.stores / "counts.duckdb")),
     }
 
 
@@ -49,6 +51,16 @@ def production_resources() -> dict:
         "spark": spark_resource(os.environ.get("PHOTOATLAS_SPARK_MASTER")),
         "settings": EnrichmentSettings(),
         "alerts": alerts_from_env(),
+        "counts": CountsStoreResource(
+            kind="cassandra",
+            hosts=_required("PHOTOATLAS_CASSANDRA_HOSTS"),
+            port=int(os.environ.get("PHOTOATLAS_CASSANDRA_PORT", "9042")),
+            keyspace=os.environ.get("PHOTOATLAS_CASSANDRA_KEYSPACE", "photoatlas"),
+            consistency=os.environ.get("PHOTOATLAS_CASSANDRA_CONSISTENCY", "LOCAL_QUORUM"),
+            protocol_version=int(os.environ["PHOTOATLAS_CASSANDRA_PROTOCOL"]) if os.environ.get("PHOTOATLAS_CASSANDRA_PROTOCOL") else None,
+            username=os.environ.get("PHOTOATLAS_CASSANDRA_USERNAME"),
+            password=EnvVar("PHOTOATLAS_CASSANDRA_PASSWORD") if os.environ.get("PHOTOATLAS_CASSANDRA_PASSWORD") else None,
+        ),
     }
 
 

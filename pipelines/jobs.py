@@ -14,3 +14,21 @@ ingest_job = define_asset_job(
     description="Ingest one hour of inbox arrivals and enrich them.",
     tags={"photoatlas/pool": "spark"},  # the production run queue limits concurrent Spark runs by this tag
 )
+
+# Every hourly stage for an hour (or a backfilled range of hours), in dependency order.
+all_hourly_job = define_asset_job(
+    "all_hourly_job",
+    selection=AssetSelection.assets("raw_photos", "enriched_records", "hourly_aggregates"),
+    partitions_def=hourly,
+    executor_def=in_process_executor,
+    description="Every hourly stage for the chosen hours: what backfills and the demo run.",
+    tags={"photoatlas/pool": "spark"},
+)
+
+# The cube over every hour (not partitioned): runs after hours land, or alone to rebuild.
+cube_job = define_asset_job(
+    "cube_job",
+    selection=AssetSelection.assets("county_counts"),
+    executor_def=in_process_executor,
+    description="Reduce the hourly aggregates into the geo × time cube in the counts store.",
+)

@@ -15,3 +15,6 @@ def s3_env(s3_server, monkeypatch):
     for k, v in s3_server.env().items():
         monkeypatch.setenv(k, v)
     return s3_server
+
+
+from tests.servers.cassandra import cassandra_server  # noqa: E402,F401  (one node per session, shared)

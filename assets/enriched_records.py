@@ -1,16 +1,17 @@
-"""enriched_records: one record per manifest row — palette, hashes, EXIF, thumbnail, status."""
+"""enriched_records: one record per manifest row — palette, hashes, EXIF, places, thumbnail, status."""
 
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 
-from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
+import pyarrow as pa
+from dagster import AssetExecutionContext, BackfillPolicy, MaterializeResult, MetadataValue, asset
 from dagster_pyspark import LazyPySparkResource
 
 from assets._checks import results, specs
 from assets.raw_photos import raw_photos
 from photoatlas.compute import enrich_manifest
 from photoatlas.lake import table_key
-from photoatlas.quality import check_records
+from photoatlas.quality import check_records, combine
 from photoatlas.records import seal
 from photoatlas.render import hour_palette_markdown
 from photoatlas.schema import MANIFEST_SCHEMA, RECORD_SCHEMA
@@ -34,6 +35,8 @@ CHECKS = {
     deps=[raw_photos],
     group_name="enrich",
     kinds={"spark", "parquet"},
+    # A backfilled range runs as one Spark job over all its hours: one session, one fan-out.
+    backfill_policy=BackfillPolicy.single_run(),
     automation_condition=every_hour_eagerly,
     check_specs=specs("enriched_records", CHECKS),
 )
@@ -44,28 +47,37 @@ def enriched_records(
     spark: LazyPySparkResource,
     settings: EnrichmentSettings,
 ) -> MaterializeResult:
-    """One record per photo of the hour: size, palette, hashes, typed EXIF, thumbnail, ok/quarantined."""
+    """One record per photo of the hour: size, palette, hashes, typed EXIF, places, thumbnail, ok/quarantined."""
     started = time.monotonic()
-    partition = context.partition_key
+    hours = context.partition_keys
     the_lake = lake.lake()
-    manifest = the_lake.read_table(table_key("manifest", partition), MANIFEST_SCHEMA)
-    session = spark.spark_session if manifest.num_rows else None
     keys = cipher.cipher()
-    records = seal(enrich_manifest(manifest, the_lake, settings.palette_k, spark=session, cipher=keys), keys)
-    the_lake.write_table(table_key("records", partition), records)
+    manifests = {h: the_lake.read_table(table_key("manifest", h), MANIFEST_SCHEMA) for h in hours}
+    combined = pa.concat_tables(manifests.values())
+    session = spark.spark_session if combined.num_rows else None
+    by_hour = defaultdict(list)
+    for record in enrich_manifest(combined, the_lake, settings.palette_k, spark=session, cipher=keys):
+        by_hour[record["partition"]].append(record)
 
-    status = Counter(records.column("status").to_pylist())
-    reasons = Counter(r for r in records.column("quarantine_reason").to_pylist() if r)
-    outcomes = check_records(records, manifest.column("photo_id").to_pylist(), RECORD_SCHEMA, settings.max_quarantine_rate)
+    outcomes, status, reasons, palettes = {}, Counter(), Counter(), []
+    for hour in hours:
+        records = seal(by_hour[hour], keys)
+        the_lake.write_table(table_key("records", hour), records)
+        ids = manifests[hour].column("photo_id").to_pylist()
+        outcomes[hour] = check_records(records, ids, RECORD_SCHEMA, settings.max_quarantine_rate)
+        status.update(records.column("status").to_pylist())
+        reasons.update(r for r in records.column("quarantine_reason").to_pylist() if r)
+        palettes.extend(records.column("palette").to_pylist())
     return MaterializeResult(
         metadata={
-            "records": records.num_rows,
+            "hours": len(hours),
+            "records": sum(status.values()),
             "ok": status.get("ok", 0),
             "quarantined": status.get("quarantined", 0),
             "quarantined_by_reason": MetadataValue.json(dict(sorted(reasons.items()))),
-            "records_table": MetadataValue.path(the_lake.uri(table_key("records", partition))),
-            "palettes": MetadataValue.md(hour_palette_markdown(records.column("palette").to_pylist())),
+            "records_table": MetadataValue.path(the_lake.uri(table_key("records", hours[0]))),
+            "palettes": MetadataValue.md(hour_palette_markdown(palettes)),
             "seconds": round(time.monotonic() - started, 3),
         },
-        check_results=results(outcomes, CHECKS),
+        check_results=results(combine(outcomes), CHECKS),
     )

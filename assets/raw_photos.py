@@ -1,13 +1,14 @@
 """raw_photos: the hour's arrivals, stored content-addressed, and the hour's manifest."""
 
 import time
+from collections import Counter
 
-from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
+from dagster import AssetExecutionContext, BackfillPolicy, MaterializeResult, MetadataValue, asset
 
 from assets._checks import results, specs
 from photoatlas.ingest import ingest, inbox_arrivals
 from photoatlas.lake import table_key
-from photoatlas.quality import check_manifest
+from photoatlas.quality import check_manifest, combine
 from photoatlas.schema import MANIFEST_SCHEMA
 from pipelines.partitions import hourly
 from resources.inbox import InboxResource
@@ -25,22 +26,29 @@ CHECKS = {
     partitions_def=hourly,
     group_name="ingest",
     kinds={"python", "parquet"},
+    backfill_policy=BackfillPolicy.single_run(),  # a range re-ingests its hours in one run, one inbox scan
     check_specs=specs("raw_photos", CHECKS),
 )
 def raw_photos(context: AssetExecutionContext, lake: LakeResource, inbox: InboxResource, cipher: CipherResource) -> MaterializeResult:
     """Photos that arrived in the inbox this hour: bytes in the lake by sha256, plus the hour's manifest."""
     started = time.monotonic()
-    partition = context.partition_key
-    files = inbox.files_for_hour(partition)
-    the_lake = lake.lake()
-    result = ingest(the_lake, partition, inbox_arrivals(files), cipher.cipher())
-    context.log.info("ingested %s: %s", partition, result.summary())
+    the_lake, keys = lake.lake(), cipher.cipher()
+    by_hour = inbox.files_by_hour()
+    outcomes, totals, arrivals = {}, Counter(), 0
+    for hour in context.partition_keys:
+        files = by_hour.get(hour, [])
+        result = ingest(the_lake, hour, inbox_arrivals(files), keys)
+        context.log.info("ingested %s: %s", hour, result.summary())
+        outcomes[hour] = check_manifest(result.manifest, result.errors, MANIFEST_SCHEMA)
+        totals.update({k: v for k, v in result.summary().items() if isinstance(v, int)})
+        arrivals += len(files)
     return MaterializeResult(
         metadata={
-            **result.summary(),
-            "arrivals": len(files),
-            "manifest": MetadataValue.path(the_lake.uri(table_key("manifest", partition))),
+            "hours": len(context.partition_keys),
+            **dict(totals),
+            "arrivals": arrivals,
+            "manifest": MetadataValue.path(the_lake.uri(table_key("manifest", context.partition_keys[0]))),
             "seconds": round(time.monotonic() - started, 3),
         },
-        check_results=results(check_manifest(result.manifest, result.errors, MANIFEST_SCHEMA), CHECKS),
+        check_results=results(combine(outcomes), CHECKS),
     )

@@ -203,7 +203,7 @@ def check_records(records: pa.Table, manifest_ids: list[str], schema: pa.Schema,
     ]
 
 
-PLACE_CODE_REGEX = {"country": r"^([A-Z]{2}|~unknown)$", "county": r"^([0-9]{5}|~unknown)$", "admin1": r"^(US-[A-Z]{2}|[A-Z]{2}:.+|~unknown)$"}
+PLACE_CODE_REGEX = {"country": r"^(?:[A-Z]{2}|~unknown)$", "county": r"^(?:[0-9]{5}|~unknown)$", "admin1": r"^(?:US-[A-Z]{2}|[A-Z]{2}:.+|~unknown)$"}
 
 
 def check_aggregates(aggregates: pd.DataFrame, ok_records: int) -> list[Outcome]:
@@ -257,3 +257,23 @@ def check_cube(store, expected_ok_total: int, levels=("country", "admin1", "coun
                 {"expected": expected_ok_total, "totals": totals, "levels_off": off}),
         Outcome("cube_non_negative", not negatives, "no place has a negative count", {"negative_places": negatives}),
     ]
+
+
+def combine(by_partition: dict[str, list[Outcome]]) -> list[Outcome]:
+    """One outcome per check over several partitions (a backfill range run in one go).
+
+    A single partition keeps its own metadata; several report which partitions failed and
+    the first failure's details.
+    """
+    if len(by_partition) == 1:
+        return next(iter(by_partition.values()))
+    merged: dict[str, Outcome] = {}
+    for partition, outcomes in sorted(by_partition.items()):
+        for o in outcomes:
+            m = merged.setdefault(o.name, Outcome(o.name, True, o.description, {"partitions": 0, "failing_partitions": []}))
+            m.metadata["partitions"] += 1
+            if not o.passed:
+                m.passed = False
+                m.metadata["failing_partitions"].append(partition)
+                m.metadata.setdefault("first_failure", {"partition": partition, **o.metadata})
+    return list(merged.values())

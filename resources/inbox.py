@@ -16,4 +16,7 @@ class InboxResource(ConfigurableResource):
         return inbox.scan(Path(self.path))
 
     def files_for_hour(self, partition: str) -> list[inbox.InboxFile]:
-        return [f for f in self.files() if f.hour == partition]
+        return self.files_by_hour().get(partition, [])
+
+    def files_by_hour(self) -> dict[str, list[inbox.InboxFile]]:
+        return inbox.by_hour(self.files())

@@ -96,3 +96,28 @@ def test_definitions_validate(home):
     done = subprocess.run([sys.executable, "-m", "dagster", "definitions", "validate", "-m", "pipelines.definitions"],
                           capture_output=True, text=True, timeout=180)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+
+
+def test_a_backfilled_range_runs_in_one_run_and_equals_hour_by_hour(home, resources, sample_dir):
+    from assets.hourly_aggregates import hourly_aggregates
+
+    root, _ = sample_dir
+    hours = ["2026-06-01-10:00", "2026-06-01-11:00", "2026-06-01-12:00"]
+    for hour, names in zip(hours, ({"china.jpg", "empty.jpg"}, {"chelsea.jpg"}, {"flower.jpg", "coffee.jpg"})):
+        drop(root, home.inbox, hour, names=names)
+    stages = [raw_photos, enriched_records, hourly_aggregates]
+    lake = LocalLake(str(home.lake))
+    with DagsterInstance.ephemeral() as instance:
+        ranged = materialize(stages, resources=resources, instance=instance, tags={
+            "dagster/asset_partition_range_start": hours[0], "dagster/asset_partition_range_end": hours[-1]})
+        assert ranged.success
+        failed = {e.check_name: e.metadata for e in ranged.get_asset_check_evaluations() if not e.passed}
+        assert list(failed) == ["quarantine_rate"]  # WARN: 1 of the first hour's 2 photos is empty
+        assert failed["quarantine_rate"]["failing_partitions"].value == [hours[0]]
+        records = {h: lake.read_table(table_key("records", h)).drop(ENCRYPTED_COLUMNS) for h in hours}
+        aggregates = {h: lake.read_table(table_key("aggregates", h)) for h in hours}
+        assert [records[h].num_rows for h in hours] == [2, 1, 2]
+        for hour in hours:
+            assert materialize(stages, partition_key=hour, resources=resources, instance=instance).success
+            assert lake.read_table(table_key("records", hour)).drop(ENCRYPTED_COLUMNS).equals(records[hour])
+            assert lake.read_table(table_key("aggregates", hour)).equals(aggregates[hour])

@@ -2,9 +2,10 @@
 
 import time
 
-from dagster import AssetExecutionContext, AssetKey, AutomationCondition, AssetRecordsFilter, MaterializeResult, MetadataValue, asset
+from dagster import AssetExecutionContext, AutomationCondition, MaterializeResult, MetadataValue, asset
 
 from assets._checks import results, specs
+from assets._incremental import CURSOR_KEY, changed_partitions
 from assets.hourly_aggregates import hourly_aggregates
 from photoatlas.counts import AGGREGATE_SCHEMA, reduce_cube
 from photoatlas.lake import table_key, table_partitions
@@ -18,31 +19,6 @@ CHECKS = {
     "cube_conserved": ("all-time totals at every level equal the ok records of all hours", True),
     "cube_non_negative": ("no place has a negative count", True),
 }
-CURSOR_KEY = "aggregates_cursor"
-
-
-def _changed_hours(context: AssetExecutionContext) -> tuple[list[str] | None, int | None]:
-    """Hours whose aggregates were materialised since this asset last ran (None: reduce all)."""
-    instance = context.instance
-    last = instance.get_latest_materialization_event(context.asset_key)
-    after = None
-    if last is not None and last.asset_materialization is not None:
-        value = last.asset_materialization.metadata.get(CURSOR_KEY)
-        after = value.value if value is not None else None
-    hours, cursor, newest = set(), None, after
-    while True:
-        page = instance.fetch_materializations(
-            AssetRecordsFilter(asset_key=AssetKey("hourly_aggregates"), after_storage_id=after), limit=1000, cursor=cursor, ascending=True
-        )
-        for record in page.records:
-            hours.add(record.partition_key)
-            newest = max(newest or 0, record.storage_id)
-        if not page.has_more:
-            break
-        cursor = page.cursor
-    return (sorted(hours) if after is not None else None), newest
-
-
 @asset(
     deps=[hourly_aggregates],
     group_name="places",
@@ -54,7 +30,7 @@ def county_counts(context: AssetExecutionContext, lake: LakeResource, counts: Co
     """Photo counts per place (5 levels) and period (month, year, all time), served to the county map."""
     started = time.monotonic()
     the_lake = lake.lake()
-    changed, newest = _changed_hours(context)
+    changed, newest = changed_partitions(context, "hourly_aggregates")
     all_hours = table_partitions(the_lake, "aggregates")
     hours = all_hours if changed is None else [h for h in changed if h in set(all_hours)]
     frames = {h: the_lake.read_table(table_key("aggregates", h), AGGREGATE_SCHEMA).to_pandas() for h in hours}
@@ -76,7 +52,7 @@ def county_counts(context: AssetExecutionContext, lake: LakeResource, counts: Co
     the_lake.put("maps/county_counts_all.png", png)
     return MaterializeResult(
         metadata={
-            CURSOR_KEY: newest or 0,
+            CURSOR_KEY: newest,
             "mode": "full" if changed is None else "incremental",
             "hours_applied": done["hours_applied"],
             "hours_unchanged": done["hours_unchanged"],

@@ -52,3 +52,41 @@ def aggregate_hours(hours: list[str], lake: Lake, spark=None) -> dict:
     if spark is None or len(hours) <= 1:
         return dict(one(h) for h in hours)
     return dict(spark.sparkContext.parallelize(hours, len(hours)).map(one).collect())
+
+
+def describe_photos(records: list[dict], lake: Lake, settings, spark=None) -> list[tuple]:
+    """(photo_id, content fields, embeddings row table) per ok record, models loaded once per worker.
+
+    ``records``: dicts with ``photo_id``; the photo is read from the lake and decoded at the
+    model's size. A photo the models cannot read gets empty content and a warning, never a crash.
+    """
+    def run(part):
+        from photoatlas.content.describe import get_content_models
+        from photoatlas.content.images import decode_rgb
+        from photoatlas.lake import object_key
+        from photoatlas.similarity.table import embedding_rows
+
+        models = get_content_models(settings)
+        ids, images, failed = [], [], []
+        for r in part:
+            try:
+                images.append(decode_rgb(lake.get(object_key(r["photo_id"]))))
+                ids.append(r["photo_id"])
+            except Exception as e:  # the record is ok, so this is rare: keep the row, say why
+                failed.append((r["photo_id"], f"{type(e).__name__}: {e}"))
+        out = []
+        for start in range(0, len(ids), 32):
+            chunk_ids, chunk = ids[start:start + 32], images[start:start + 32]
+            batch = models.describe(chunk)
+            table = embedding_rows(chunk_ids, chunk, models.embedder, batch.embeddings)
+            for i, photo_id in enumerate(chunk_ids):
+                out.append((photo_id, batch.records[i], table.slice(i, 1).to_pylist()[0], None))
+        out.extend((photo_id, None, None, why) for photo_id, why in failed)
+        return out
+
+    if not records:
+        return []
+    if spark is None:
+        return run(records)
+    slices = max(1, -(-len(records) // ROWS_PER_TASK))
+    return spark.sparkContext.parallelize(records, slices).mapPartitions(lambda part: run(list(part))).collect()

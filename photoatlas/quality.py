@@ -277,3 +277,30 @@ def combine(by_partition: dict[str, list[Outcome]]) -> list[Outcome]:
                 m.metadata["failing_partitions"].append(partition)
                 m.metadata.setdefault("first_failure", {"partition": partition, **o.metadata})
     return list(merged.values())
+
+
+def check_embeddings(embeddings: pa.Table, ok_ids: list[str], dim: int, norm_tolerance: float = 1e-3) -> list[Outcome]:
+    """One embedding per ok record; the right dimension; unit length; no NaN."""
+    ids = embeddings.column("photo_id").to_pylist()
+    missing, extra = sorted(set(ok_ids) - set(ids)), sorted(set(ids) - set(ok_ids))
+    vectors = embeddings.column("embedding").to_pylist()
+    bad_dim, bad_norm, nan = [], [], []
+    for photo_id, v in zip(ids, vectors):
+        if v is None:
+            continue
+        arr = np.asarray(v, dtype=np.float64)
+        if arr.shape != (dim,):
+            bad_dim.append(photo_id)
+        elif np.isnan(arr).any():
+            nan.append(photo_id)
+        elif abs(np.linalg.norm(arr) - 1) > norm_tolerance:
+            bad_norm.append(photo_id)
+    return [
+        Outcome("one_embedding_per_ok_record", not missing and not extra and len(ids) == len(set(ids)),
+                "every ok record of the hour has exactly one embedding row",
+                {"rows": len(ids), "ok_records": len(ok_ids), "missing_ids": missing[:MAX_FAILING_IDS], "unexpected_ids": extra[:MAX_FAILING_IDS]}),
+        Outcome("embeddings_valid", not (bad_dim or bad_norm or nan),
+                f"{dim}-d, unit length within {norm_tolerance}, no NaN",
+                {"wrong_dimension": bad_dim[:MAX_FAILING_IDS], "not_unit_length": bad_norm[:MAX_FAILING_IDS], "nan": nan[:MAX_FAILING_IDS],
+                 "without_embedding": sum(v is None for v in vectors)}),
+    ]

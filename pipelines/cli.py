@@ -55,8 +55,8 @@ def materialise_hours(hours: list[str]) -> list[tuple[str, bool]]:
             result = defs.get_job_def("all_hourly_job").execute_in_process(partition_key=hour, instance=instance, raise_on_error=False, run_config=QUIET)
             outcomes.append((hour, _report(hour, result, started)))
         started = time.monotonic()
-        result = defs.get_job_def("cube_job").execute_in_process(instance=instance, raise_on_error=False, run_config=QUIET)
-        outcomes.append(("county_counts", _report("county_counts", result, started)))
+        result = defs.get_job_def("serving_job").execute_in_process(instance=instance, raise_on_error=False, run_config=QUIET)
+        outcomes.append(("serving views", _report("cube + similarity", result, started)))
     return outcomes
 
 
@@ -115,6 +115,8 @@ def cmd_demo(args) -> int:
     print("  photoatlas counts --level county --top 10   # photos per county, all time")
     print(f"  county map: {home.lake / 'maps' / 'county_counts_all.png'}")
     print(f"  photoatlas inspect {staging}/chelsea.jpg   # one photo's record, computed directly")
+    print(f"  photoatlas similar {staging}/copy_of_chelsea_small.jpg   # finds the planted copy of chelsea.jpg")
+    print("  photoatlas labels --concept cat --min-score 0.5")
     print("  photoatlas ingest folder PATH --run # your own photos")
     return 0 if all(ok for _, ok in outcomes) else 1
 
@@ -171,6 +173,58 @@ def cmd_counts(args) -> int:
     return 0
 
 
+def cmd_similar(args) -> int:
+    import json
+
+    from photoatlas.similarity.search import find_similar
+    from pipelines.environment import resources_for
+
+    path = Path(args.image)
+    if not path.is_file():
+        print(f"photoatlas similar: no such file: {path}", file=sys.stderr)
+        return 2
+    index = resources_for()["similarity"].index()
+    if len(index) == 0:
+        print("the similarity index is empty: materialise embeddings and similarity_index first (photoatlas demo)", file=sys.stderr)
+        return 1
+    found = find_similar(path.read_bytes(), index, limit=args.limit)
+    if args.json:
+        print(json.dumps(found, indent=2, default=float))
+        return 0
+    print(f"exact duplicates: {', '.join(f['photo_id'][:16] for f in found['exact']) or 'none'}")
+    print("copies:" if found["copies"] else "copies: none")
+    for c in found["copies"]:
+        print(f"  {c['photo_id'][:16]}  {c['verdict']:<9} hash distance {c['distance']:>2}  cosine {c.get('cosine') or float('nan'):.3f}")
+    print("visually similar:" if found["similar"] else "visually similar: none")
+    for s in found["similar"]:
+        print(f"  {s['photo_id'][:16]}  cosine {s['cosine']:.3f}")
+    return 0
+
+
+def cmd_labels(args) -> int:
+    import json
+
+    from photoatlas.lake import table_key, table_partitions
+    from pipelines.environment import resources_for
+
+    lake = resources_for()["lake"].lake()
+    hits = []
+    for hour in table_partitions(lake, "content"):
+        for row in lake.read_table(table_key("content", hour)).select(["photo_id", "partition", "concepts", "labels"]).to_pylist():
+            score = next((c["score"] for c in row["concepts"] or [] if c["name"] == args.concept), 0.0)
+            if score >= args.min_score:
+                top = (row["labels"] or [{}])[0]
+                hits.append({"photo_id": row["photo_id"], "partition": row["partition"], "score": round(float(score), 4), "top_label": top.get("name")})
+    hits.sort(key=lambda h: -h["score"])
+    if args.json:
+        print(json.dumps(hits, indent=2))
+        return 0
+    print(f"{len(hits)} photo(s) with concept {args.concept!r} >= {args.min_score}")
+    for h in hits:
+        print(f"  {h['photo_id'][:16]}  {h['score']:.3f}  (top label: {h['top_label']}, hour {h['partition']})")
+    return 0
+
+
 def cmd_ui(args) -> int:
     home = Home.from_env()
     prepare_instance(home)
@@ -190,6 +244,16 @@ def build_parser():
     p.add_argument("--top", type=int, help="only the N places with the most photos")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_counts)
+    p = sub.add_parser("similar", help="exact duplicates, copies and visually similar photos of an image")
+    p.add_argument("image")
+    p.add_argument("--limit", type=int, default=10)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_similar)
+    p = sub.add_parser("labels", help="photos whose concept score passes a threshold (e.g. --concept dog)")
+    p.add_argument("--concept", required=True)
+    p.add_argument("--min-score", type=float, default=0.5)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_labels)
     p = sub.add_parser("ui", help="the Dagster webserver and daemon on 127.0.0.1")
     p.add_argument("--port", type=int, default=3000)
     p.set_defaults(func=cmd_ui)

@@ -3,18 +3,20 @@
 from dagster import Definitions
 
 from assets.county_counts import county_counts
+from assets.embeddings import embeddings
 from assets.enriched_records import enriched_records
 from assets.hourly_aggregates import hourly_aggregates
 from assets.raw_photos import raw_photos
+from assets.similarity_index import similarity_index
 from pipelines.automation import automation_sensor
 from pipelines.environment import resources_for
-from pipelines.jobs import all_hourly_job, cube_job, ingest_job
+from pipelines.jobs import all_hourly_job, serving_job, ingest_job
 from sensors.alerts import check_failure_alerts, run_failure_alerts
 from sensors.inbox_sensor import inbox_sensor
 
 defs = Definitions(
-    assets=[raw_photos, enriched_records, hourly_aggregates, county_counts],
-    jobs=[ingest_job, all_hourly_job, cube_job],
+    assets=[raw_photos, enriched_records, hourly_aggregates, embeddings, county_counts, similarity_index],
+    jobs=[ingest_job, all_hourly_job, serving_job],
     sensors=[inbox_sensor, automation_sensor, check_failure_alerts, run_failure_alerts],
     resources=resources_for(),
 )

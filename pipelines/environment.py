@@ -10,6 +10,7 @@ from dagster import EnvVar
 
 from photoatlas.config import Home
 from resources.alerts import AlertsResource, alerts_from_env
+from resources.content import ContentModelsResource, SimilarityIndexResource
 from resources.counts_store import CountsStoreResource
 from resources.inbox import InboxResource
 from resources.lake import LakeResource
@@ -28,6 +29,8 @@ def local_resources(home: Home | None = None) -> dict:
         "settings": EnrichmentSettings(),
         "alerts": AlertsResource(alerts_dir=str(home.alerts)),
         "counts": CountsStoreResource(kind="duckdb", duckdb_path=str(home.stores / "counts.duckdb")),
+        "content": ContentModelsResource(),
+        "similarity": SimilarityIndexResource(path=str(home.stores / "similarity")),
     }
 
 
@@ -51,6 +54,12 @@ def production_resources() -> dict:
         "spark": spark_resource(os.environ.get("PHOTOATLAS_SPARK_MASTER")),
         "settings": EnrichmentSettings(),
         "alerts": alerts_from_env(),
+        "content": ContentModelsResource(
+            objects=bool(os.environ.get("PHOTOATLAS_OBJECTS_WEIGHTS")),
+            objects_weights=os.environ.get("PHOTOATLAS_OBJECTS_WEIGHTS"),
+            concepts_path=os.environ.get("PHOTOATLAS_CONCEPTS"),
+        ),
+        "similarity": SimilarityIndexResource(path=os.environ.get("PHOTOATLAS_SIMILARITY_DIR", str(home.stores / "similarity"))),
         "counts": CountsStoreResource(
             kind="cassandra",
             hosts=_required("PHOTOATLAS_CASSANDRA_HOSTS"),

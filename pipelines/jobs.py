@@ -18,7 +18,7 @@ ingest_job = define_asset_job(
 # Every hourly stage for an hour (or a backfilled range of hours), in dependency order.
 all_hourly_job = define_asset_job(
     "all_hourly_job",
-    selection=AssetSelection.assets("raw_photos", "enriched_records", "hourly_aggregates"),
+    selection=AssetSelection.assets("raw_photos", "enriched_records", "hourly_aggregates", "embeddings"),
     partitions_def=hourly,
     executor_def=in_process_executor,
     description="Every hourly stage for the chosen hours: what backfills and the demo run.",
@@ -26,9 +26,9 @@ all_hourly_job = define_asset_job(
 )
 
 # The cube over every hour (not partitioned): runs after hours land, or alone to rebuild.
-cube_job = define_asset_job(
-    "cube_job",
-    selection=AssetSelection.assets("county_counts"),
+serving_job = define_asset_job(
+    "serving_job",
+    selection=AssetSelection.assets("county_counts", "similarity_index"),
     executor_def=in_process_executor,
-    description="Reduce the hourly aggregates into the geo × time cube in the counts store.",
+    description="Bring the non-partitioned serving views up to date: the geo × time cube and the similarity index.",
 )

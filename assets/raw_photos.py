@@ -2,11 +2,13 @@
 
 import time
 from collections import Counter
+from pathlib import Path
 
 from dagster import AssetExecutionContext, BackfillPolicy, MaterializeResult, MetadataValue, asset
 
 from assets._checks import results, specs
 from photoatlas.ingest import ingest, inbox_arrivals
+from photoatlas.landing import failures_by_hour
 from photoatlas.lake import table_key
 from photoatlas.quality import check_manifest, combine
 from photoatlas.schema import MANIFEST_SCHEMA
@@ -34,10 +36,11 @@ def raw_photos(context: AssetExecutionContext, lake: LakeResource, inbox: InboxR
     started = time.monotonic()
     the_lake, keys = lake.lake(), cipher.cipher()
     by_hour = inbox.files_by_hour()
+    failed = failures_by_hour(Path(inbox.path))
     outcomes, totals, arrivals = {}, Counter(), 0
     for hour in context.partition_keys:
         files = by_hour.get(hour, [])
-        result = ingest(the_lake, hour, inbox_arrivals(files), keys)
+        result = ingest(the_lake, hour, inbox_arrivals(files), keys, failures=failed.get(hour, []))
         context.log.info("ingested %s: %s", hour, result.summary())
         outcomes[hour] = check_manifest(result.manifest, result.errors, MANIFEST_SCHEMA)
         totals.update({k: v for k, v in result.summary().items() if isinstance(v, int)})

@@ -27,6 +27,7 @@ SIDECAR_FIELDS = {
     "taken_at": ("taken_at", "taken", "date_taken", "datetaken"),
     "url": ("url", "source_url"),
     "source_id": ("source_id", "id"),
+    "source": ("source",),  # set by pull sources landing in the inbox (flickr, unsplash, video, kafka)
 }
 
 
@@ -120,7 +121,7 @@ def read_sidecar(photo: Path) -> tuple[dict, list[str]]:
             warnings.append(f"sidecar_bad_coordinates: {lat},{lon}")
             meta.pop("lat", None)
             meta.pop("lon", None)
-    for field in ("title", "description", "owner", "owner_id", "licence", "taken_at", "url", "source_id"):
+    for field in ("title", "description", "owner", "owner_id", "licence", "taken_at", "url", "source_id", "source"):
         if field in meta:
             meta[field] = str(meta[field])
     return meta, warnings

@@ -63,7 +63,7 @@ def inbox_arrivals(files: list[inbox_mod.InboxFile]) -> list[Arrival]:
         meta, warnings = inbox_mod.read_sidecar(f.path)
         arrivals.append(
             Arrival(
-                source="inbox",
+                source=meta.pop("source", None) or "inbox",
                 source_id=meta.pop("source_id", None) or f.rel,
                 original_name=f.path.name,
                 arrived_at=datetime.fromtimestamp(f.mtime, tz=timezone.utc),

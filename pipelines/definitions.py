@@ -8,15 +8,18 @@ from assets.enriched_records import enriched_records
 from assets.hourly_aggregates import hourly_aggregates
 from assets.raw_photos import raw_photos
 from assets.similarity_index import similarity_index
+from assets.sources import pull_assets
 from pipelines.automation import automation_sensor
 from pipelines.environment import resources_for
 from pipelines.jobs import all_hourly_job, serving_job, ingest_job
 from sensors.alerts import check_failure_alerts, run_failure_alerts
 from sensors.inbox_sensor import inbox_sensor
+from sensors.pull_schedule import pull_job, pull_schedule
 
 defs = Definitions(
-    assets=[raw_photos, enriched_records, hourly_aggregates, embeddings, county_counts, similarity_index],
-    jobs=[ingest_job, all_hourly_job, serving_job],
+    assets=[*pull_assets, raw_photos, enriched_records, hourly_aggregates, embeddings, county_counts, similarity_index],
+    jobs=[ingest_job, all_hourly_job, serving_job, pull_job],
+    schedules=[pull_schedule],
     sensors=[inbox_sensor, automation_sensor, check_failure_alerts, run_failure_alerts],
     resources=resources_for(),
 )

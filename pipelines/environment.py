@@ -16,6 +16,7 @@ from resources.inbox import InboxResource
 from resources.lake import LakeResource
 from resources.secrets import CipherResource
 from resources.settings import EnrichmentSettings
+from resources.sources import sources_from_env
 from resources.spark import spark_resource
 
 
@@ -31,6 +32,7 @@ def local_resources(home: Home | None = None) -> dict:
         "counts": CountsStoreResource(kind="duckdb", duckdb_path=str(home.stores / "counts.duckdb")),
         "content": ContentModelsResource(),
         "similarity": SimilarityIndexResource(path=str(home.stores / "similarity")),
+        "sources": sources_from_env(),
     }
 
 
@@ -60,6 +62,7 @@ def production_resources() -> dict:
             concepts_path=os.environ.get("PHOTOATLAS_CONCEPTS"),
         ),
         "similarity": SimilarityIndexResource(path=os.environ.get("PHOTOATLAS_SIMILARITY_DIR", str(home.stores / "similarity"))),
+        "sources": sources_from_env(),
         "counts": CountsStoreResource(
             kind="cassandra",
             hosts=_required("PHOTOATLAS_CASSANDRA_HOSTS"),

@@ -1,0 +1,62 @@
+"""One pull asset per source: fetch what is new since the cursor and land it in the inbox.
+
+The cursor lives in the asset's own materialisation metadata, so a restart resumes where the
+last successful pull stopped; it moves (and Kafka offsets are committed) only after the batch
+is on disk. The inbox sensor then ingests the landed photos like any other arrival.
+"""
+
+import json
+import time
+from pathlib import Path
+
+from dagster import AssetExecutionContext, AssetsDefinition, MaterializeResult, MetadataValue, asset
+
+from photoatlas.landing import land
+from photoatlas.sources.base import collect
+from resources.inbox import InboxResource
+from resources.sources import SOURCES, SourcesResource
+
+CURSOR_KEY = "cursor"
+
+
+def _last_cursor(context: AssetExecutionContext) -> dict:
+    event = context.instance.get_latest_materialization_event(context.asset_key)
+    if event is None or event.asset_materialization is None:
+        return {}
+    value = event.asset_materialization.metadata.get(CURSOR_KEY)
+    return value.value if value is not None else {}
+
+
+def pull_asset(name: str) -> AssetsDefinition:
+    @asset(
+        name=f"{name}_pull",
+        group_name="sources",
+        kinds={"python"},
+        description=f"Photos pulled from {name} since the last run, landed in the inbox (the cursor is in this asset's metadata).",
+    )
+    def _pull(context: AssetExecutionContext, sources: SourcesResource, inbox: InboxResource) -> MaterializeResult:
+        started = time.monotonic()
+        if name not in sources.configured():
+            context.log.warning("%s is not configured; nothing pulled (see README, Sources)", name)
+            return MaterializeResult(metadata={"configured": False, CURSOR_KEY: MetadataValue.json(_last_cursor(context))})
+        cursor = _last_cursor(context)
+        with sources.build(name) as source:
+            batch = collect(source, cursor, limit=sources.batch_limit)
+            counts = land(batch.arrivals, batch.failures, Path(inbox.path), name)
+            source.commit(batch.cursor)
+        context.log.info("%s: %s", name, batch.counts())
+        return MaterializeResult(
+            metadata={
+                "configured": True,
+                **counts,
+                "failures_by_code": MetadataValue.json(batch.counts()["failures_by_code"]),
+                "retry_pending": batch.counts()["retry_pending"],
+                CURSOR_KEY: MetadataValue.json(json.loads(json.dumps(batch.cursor, default=str))),
+                "seconds": round(time.monotonic() - started, 3),
+            }
+        )
+
+    return _pull
+
+
+pull_assets = [pull_asset(name) for name in SOURCES]

@@ -1,0 +1,71 @@
+"""Pull sources, configured from the environment; a source with no configuration stays off."""
+
+import json
+import os
+from datetime import datetime
+
+from dagster import ConfigurableResource
+from pydantic import Field
+
+from photoatlas.sources.base import Source
+
+SOURCES = ("flickr", "unsplash", "video", "kafka")
+
+
+class SourcesResource(ConfigurableResource):
+    """Settings of each pull source. JSON strings keep the resource flat for the UI."""
+
+    flickr_query: str | None = Field(default=None, description='JSON, e.g. {"text": "harbour", "since": "2024-01-01", "bbox": [-74.3, 40.5, -73.7, 40.9], "open_only": true}; key in FLICKR_API_KEY')
+    unsplash_dataset: str | None = Field(default=None, description="path or URL of the Unsplash Lite photos.tsv* (or its zip)")
+    unsplash_width_px: int = 1080
+    video_feeds: str | None = Field(default=None, description='JSON list: [{"id": "cam1", "location": "/videos/cam1.mp4", "started_at": "2026-01-01T00:00:00Z"}]')
+    video_frames_per_s: float = 1.0
+    kafka_bootstrap: str | None = None
+    kafka_topic: str | None = None
+    kafka_group: str = "photoatlas"
+    batch_limit: int = Field(default=500, ge=1, description="items per pull run")
+
+    def configured(self) -> list[str]:
+        flags = {"flickr": self.flickr_query, "unsplash": self.unsplash_dataset, "video": self.video_feeds,
+                 "kafka": self.kafka_bootstrap and self.kafka_topic}
+        return [name for name in SOURCES if flags[name]]
+
+    def build(self, name: str) -> Source:
+        if name not in self.configured():
+            raise ValueError(f"source {name!r} is not configured (see README, Sources)")
+        if name == "flickr":
+            from photoatlas.sources.flickr import FlickrQuery, FlickrSource
+
+            q = json.loads(self.flickr_query)
+            q["since"] = datetime.fromisoformat(q["since"].replace("Z", "+00:00"))
+            if q.get("until"):
+                q["until"] = datetime.fromisoformat(q["until"].replace("Z", "+00:00"))
+            for key in ("tags", "bbox", "licences"):
+                if key in q and q[key] is not None:
+                    q[key] = tuple(q[key])
+            return FlickrSource(FlickrQuery(**q))
+        if name == "unsplash":
+            from photoatlas.sources.unsplash import UnsplashLiteSource
+
+            return UnsplashLiteSource(self.unsplash_dataset, width=self.unsplash_width_px)
+        if name == "video":
+            from photoatlas.sources.video import Feed, VideoSource
+
+            feeds = []
+            for f in json.loads(self.video_feeds):
+                started = f.get("started_at")
+                feeds.append(Feed(f["id"], f["location"], datetime.fromisoformat(started.replace("Z", "+00:00")) if started else None, f.get("pattern", "*")))
+            return VideoSource(feeds, frames_per_s=self.video_frames_per_s)
+        from photoatlas.sources.kafka import KafkaSource
+
+        return KafkaSource(self.kafka_bootstrap, self.kafka_topic, self.kafka_group)
+
+
+def sources_from_env() -> SourcesResource:
+    return SourcesResource(
+        flickr_query=os.environ.get("PHOTOATLAS_FLICKR_QUERY"),
+        unsplash_dataset=os.environ.get("PHOTOATLAS_UNSPLASH_DATASET"),
+        video_feeds=os.environ.get("PHOTOATLAS_VIDEO_FEEDS"),
+        kafka_bootstrap=os.environ.get("PHOTOATLAS_KAFKA_BOOTSTRAP"),
+        kafka_topic=os.environ.get("PHOTOATLAS_KAFKA_TOPIC"),
+    )

@@ -11,7 +11,9 @@ from pathlib import Path
 
 from dagster import AssetExecutionContext, AssetsDefinition, MaterializeResult, MetadataValue, asset
 
+from assets._checks import results, specs
 from photoatlas.landing import land
+from photoatlas.quality import Outcome
 from photoatlas.sources.base import collect
 from resources.inbox import InboxResource
 from resources.sources import SOURCES, SourcesResource
@@ -28,17 +30,22 @@ def _last_cursor(context: AssetExecutionContext) -> dict:
 
 
 def pull_asset(name: str) -> AssetsDefinition:
+    checks = {"no_fetch_failures": (f"every item {name} listed was fetched (failures are listed with reasons)", False)}
+
     @asset(
         name=f"{name}_pull",
         group_name="sources",
         kinds={"python"},
+        check_specs=specs(f"{name}_pull", checks),
         description=f"Photos pulled from {name} since the last run, landed in the inbox (the cursor is in this asset's metadata).",
     )
     def _pull(context: AssetExecutionContext, sources: SourcesResource, inbox: InboxResource) -> MaterializeResult:
         started = time.monotonic()
         if name not in sources.configured():
             context.log.warning("%s is not configured; nothing pulled (see README, Sources)", name)
-            return MaterializeResult(metadata={"configured": False, CURSOR_KEY: MetadataValue.json(_last_cursor(context))})
+            skipped = Outcome("no_fetch_failures", True, "not configured: nothing fetched", {"configured": False})
+            return MaterializeResult(metadata={"configured": False, CURSOR_KEY: MetadataValue.json(_last_cursor(context))},
+                                     check_results=results([skipped], checks))
         cursor = _last_cursor(context)
         with sources.build(name) as source:
             batch = collect(source, cursor, limit=sources.batch_limit)
@@ -53,7 +60,11 @@ def pull_asset(name: str) -> AssetsDefinition:
                 "retry_pending": batch.counts()["retry_pending"],
                 CURSOR_KEY: MetadataValue.json(json.loads(json.dumps(batch.cursor, default=str))),
                 "seconds": round(time.monotonic() - started, 3),
-            }
+            },
+            check_results=results([Outcome(
+                "no_fetch_failures", not batch.failures, checks["no_fetch_failures"][0],
+                {"failures": len(batch.failures), "examples": [f.row("-") for f in batch.failures[:20]], "retry_pending": batch.counts()["retry_pending"]},
+            )], checks),
         )
 
     return _pull

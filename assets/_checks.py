@@ -5,9 +5,13 @@ from dagster import AssetCheckResult, AssetCheckSeverity, AssetCheckSpec, Metada
 from photoatlas.quality import Outcome
 
 
-def specs(asset: str, checks: dict[str, tuple[str, bool]]) -> list[AssetCheckSpec]:
-    """``checks``: name -> (description, blocking). Blocking checks stop bad data spreading."""
-    return [AssetCheckSpec(name, asset=asset, description=desc, blocking=blocking) for name, (desc, blocking) in checks.items()]
+def specs(asset: str, checks: dict[str, tuple[str, bool]], partitions_def=None) -> list[AssetCheckSpec]:
+    """``checks``: name -> (description, blocking). Blocking checks stop bad data spreading.
+
+    ``partitions_def``: the asset's, so each result is recorded against its hour in the UI.
+    """
+    return [AssetCheckSpec(name, asset=asset, description=desc, blocking=blocking, partitions_def=partitions_def)
+            for name, (desc, blocking) in checks.items()]
 
 
 def results(outcomes: list[Outcome], checks: dict[str, tuple[str, bool]]) -> list[AssetCheckResult]:

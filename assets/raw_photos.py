@@ -7,6 +7,7 @@ from pathlib import Path
 from dagster import AssetExecutionContext, BackfillPolicy, MaterializeResult, MetadataValue, asset
 
 from assets._checks import results, specs
+from assets.sources import pull_assets
 from photoatlas.ingest import ingest, inbox_arrivals
 from photoatlas.landing import failures_by_hour
 from photoatlas.lake import table_key
@@ -26,10 +27,11 @@ CHECKS = {
 
 @asset(
     partitions_def=hourly,
+    deps=[*pull_assets],  # lineage: what the pull sources land in the inbox is ingested here
     group_name="ingest",
     kinds={"python", "parquet"},
     backfill_policy=BackfillPolicy.single_run(),  # a range re-ingests its hours in one run, one inbox scan
-    check_specs=specs("raw_photos", CHECKS),
+    check_specs=specs("raw_photos", CHECKS, hourly),
 )
 def raw_photos(context: AssetExecutionContext, lake: LakeResource, inbox: InboxResource, cipher: CipherResource) -> MaterializeResult:
     """Photos that arrived in the inbox this hour: bytes in the lake by sha256, plus the hour's manifest."""

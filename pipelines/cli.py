@@ -60,6 +60,39 @@ def materialise_hours(hours: list[str]) -> list[tuple[str, bool]]:
     return outcomes
 
 
+def cmd_backfill(args) -> int:
+    """A range of hours through every hourly stage in one run (the assets' single-run policy),
+    then the serving views; recorded in the instance, so the UI shows the run and its checks."""
+    from dagster import DagsterInstance
+
+    from photoatlas.partitions import hour_window
+    from pipelines.definitions import defs
+
+    home = Home.from_env()
+    prepare_instance(home)
+    try:
+        start, end = hour_window(args.start)[0], hour_window(args.end)[0]
+    except ValueError as e:
+        print(f"photoatlas backfill: {e} (hours look like 2026-06-01-10:00)", file=sys.stderr)
+        return 2
+    if end < start:
+        print("photoatlas backfill: --to is before --from", file=sys.stderr)
+        return 2
+    _check_java()
+    tags = {"dagster/asset_partition_range_start": args.start, "dagster/asset_partition_range_end": args.end}
+    hours = int((end - start).total_seconds() // 3600) + 1
+    print(f"backfilling {hours} hour(s) {args.start} .. {args.end} in one run")
+    outcomes = []
+    with DagsterInstance.get() as instance:
+        started = time.monotonic()
+        result = defs.get_job_def("all_hourly_job").execute_in_process(instance=instance, tags=tags, raise_on_error=False, run_config=QUIET)
+        outcomes.append(_report(f"{hours} hours", result, started))
+        started = time.monotonic()
+        result = defs.get_job_def("serving_job").execute_in_process(instance=instance, raise_on_error=False, run_config=QUIET)
+        outcomes.append(_report("cube + similarity", result, started))
+    return 0 if all(outcomes) else 1
+
+
 def drop_into_inbox(files: list[Path], inbox: Path, subdir: str, arrived: datetime | None = None) -> list[Path]:
     """Copy photos (and sidecars) into the inbox; their arrival time is now, or ``arrived``."""
     target = inbox / subdir
@@ -117,6 +150,7 @@ def cmd_demo(args) -> int:
     print(f"  photoatlas inspect {staging}/chelsea.jpg   # one photo's record, computed directly")
     print(f"  photoatlas similar {staging}/copy_of_chelsea_small.jpg   # finds the planted copy of chelsea.jpg")
     print("  photoatlas labels --concept cat --min-score 0.5")
+    print("  photoatlas search-color '#d9e3ef' --min-share 0.2  # photos with lots of pale sky blue")
     print("  photoatlas ingest folder PATH --run # your own photos")
     return 0 if all(ok for _, ok in outcomes) else 1
 
@@ -225,6 +259,34 @@ def cmd_labels(args) -> int:
     return 0
 
 
+def cmd_search_color(args) -> int:
+    import json
+
+    from photoatlas.colorsearch import ColorQuery, QueryError
+    from pipelines.environment import resources_for
+
+    filters = {}
+    if args.place:
+        level, _, value = args.place.partition("=")
+        filters["place"] = {level: value}
+    try:
+        query = ColorQuery.of(*args.colors, min_share=args.min_share, **filters)
+    except QueryError as e:
+        print(f"photoatlas search-color: {e}", file=sys.stderr)
+        return 2
+    hits = resources_for()["colors"].index().search(query, limit=args.limit)
+    if args.json:
+        print(json.dumps([{"photo_id": h.photo_id, "score": round(h.score, 4),
+                           "matches": [{"query": m.query, "palette_hex": m.palette_hex, "delta_e": round(m.delta_e, 2),
+                                        "share": round(m.share, 3)} for m in h.matches]} for h in hits], indent=2))
+        return 0
+    print(f"{len(hits)} photo(s) for {' + '.join(c.hex for c in query.colors)}" + (f" (min share {args.min_share})" if args.min_share else ""))
+    for h in hits:
+        matched = ", ".join(f"{m.query}→{m.palette_hex} ΔE {m.delta_e:.1f} share {m.share:.0%}" for m in h.matches)
+        print(f"  {h.photo_id[:16]}  score {h.score:.3f}  {matched}")
+    return 0
+
+
 def cmd_ui(args) -> int:
     home = Home.from_env()
     prepare_instance(home)
@@ -238,6 +300,10 @@ def build_parser():
     sub = next(a for a in parser._actions if a.dest == "command")
     p = sub.add_parser("demo", help="sample photos in, every stage materialised, a summary out")
     p.set_defaults(func=cmd_demo)
+    p = sub.add_parser("backfill", help="re-run every hourly stage for a range of hours (one run), then the serving views")
+    p.add_argument("--from", dest="start", required=True, help="first hour, e.g. 2026-06-01-10:00")
+    p.add_argument("--to", dest="end", required=True, help="last hour (inclusive)")
+    p.set_defaults(func=cmd_backfill)
     p = sub.add_parser("counts", help="photo counts per place for a period, from the counts store")
     p.add_argument("--level", default="county", choices=["country", "admin1", "county", "city", "geohash"])
     p.add_argument("--period", help="YYYY-MM, YYYY or all (default all)")
@@ -254,6 +320,13 @@ def build_parser():
     p.add_argument("--min-score", type=float, default=0.5)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_labels)
+    p = sub.add_parser("search-color", help="photos whose palette holds these colours, ranked perceptually")
+    p.add_argument("colors", nargs="+", help="1-3 colours: hex (#ff7f00) or CSS names (teal)")
+    p.add_argument("--min-share", type=float, default=0.0, help="least share of the photo each colour must cover")
+    p.add_argument("--place", help="a place filter, e.g. county=06075 or country=US")
+    p.add_argument("--limit", type=int, default=20)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_search_color)
     p = sub.add_parser("ui", help="the Dagster webserver and daemon on 127.0.0.1")
     p.add_argument("--port", type=int, default=3000)
     p.set_defaults(func=cmd_ui)

@@ -10,6 +10,7 @@ from dagster import EnvVar
 
 from photoatlas.config import Home
 from resources.alerts import AlertsResource, alerts_from_env
+from resources.color_index import ColorIndexResource
 from resources.content import ContentModelsResource, SimilarityIndexResource
 from resources.counts_store import CountsStoreResource
 from resources.inbox import InboxResource
@@ -33,6 +34,7 @@ def local_resources(home: Home | None = None) -> dict:
         "content": ContentModelsResource(),
         "similarity": SimilarityIndexResource(path=str(home.stores / "similarity")),
         "sources": sources_from_env(),
+        "colors": ColorIndexResource(kind="embedded", path=str(home.stores / "colors")),
     }
 
 

@@ -18,7 +18,7 @@ ingest_job = define_asset_job(
 # Every hourly stage for an hour (or a backfilled range of hours), in dependency order.
 all_hourly_job = define_asset_job(
     "all_hourly_job",
-    selection=AssetSelection.assets("raw_photos", "enriched_records", "hourly_aggregates", "embeddings"),
+    selection=AssetSelection.assets("raw_photos", "enriched_records", "hourly_aggregates", "color_index", "embeddings"),
     partitions_def=hourly,
     executor_def=in_process_executor,
     description="Every hourly stage for the chosen hours: what backfills and the demo run.",

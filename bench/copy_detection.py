@@ -33,44 +33,10 @@ import os
 import sys
 
 # One core, one thread per library: set before numpy / OpenCV / onnxruntime load.
-for _var in (
-    "OMP_NUM_THREADS",
-    "OPENBLAS_NUM_THREADS",
-    "MKL_NUM_THREADS",
-    "NUMEXPR_NUM_THREADS",
-    "VECLIB_MAXIMUM_THREADS",
-):
-    os.environ[_var] = "1"
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _onecore import pin_one_core  # noqa: E402
 
-
-def _idlest_core(sample_s: float = 0.3) -> int:
-    """The allowed core that was least busy over a short sample (other work shares this machine)."""
-    import time as _time
-
-    def busy() -> dict[int, tuple[int, int]]:
-        out = {}
-        with open("/proc/stat") as f:
-            for line in f:
-                name, *vals = line.split()
-                if name.startswith("cpu") and name != "cpu":
-                    ticks = [int(v) for v in vals]
-                    out[int(name[3:])] = (sum(ticks) - ticks[3] - ticks[4], sum(ticks))
-        return out
-
-    allowed = sorted(os.sched_getaffinity(0))
-    try:
-        before = busy()
-        _time.sleep(sample_s)
-        after = busy()
-        load = {c: (after[c][0] - before[c][0]) / max(1, after[c][1] - before[c][1]) for c in allowed}
-        return min(allowed, key=lambda c: (load[c], c))
-    except (OSError, KeyError, ValueError):
-        return allowed[0]
-
-
-_CORE = _idlest_core()
-os.sched_setaffinity(0, {_CORE})
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+_CORE = pin_one_core()
 
 import argparse  # noqa: E402
 import hashlib  # noqa: E402

@@ -20,15 +20,10 @@ RESULT embed_imgs_per_s=... model_share=... exact_ms=... hnsw_ms=... hnsw_recall
 import os
 import sys
 
-for _var in (
-    "OMP_NUM_THREADS",
-    "OPENBLAS_NUM_THREADS",
-    "MKL_NUM_THREADS",
-    "NUMEXPR_NUM_THREADS",
-    "VECLIB_MAXIMUM_THREADS",
-):
-    os.environ[_var] = "1"
-os.sched_setaffinity(0, {max(os.sched_getaffinity(0))})
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _onecore import pin_one_core  # noqa: E402
+
+pin_one_core()
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import argparse  # noqa: E402

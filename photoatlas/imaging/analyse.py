@@ -13,7 +13,7 @@ import numpy as np
 from PIL import Image
 
 from photoatlas.imaging import hashes
-from photoatlas.imaging.decode import MAX_BYTES, MAX_PIXELS, SUPPORTED_FORMATS, Rejected, decode
+from photoatlas.imaging.decode import MAX_BYTES, MAX_PIXELS, SUPPORTED_FORMATS, Decoded, Rejected, decode
 from photoatlas.imaging.exif import Exif
 from photoatlas.imaging.palette import HIST_BINS, HIST_LABELS, PaletteColor, palette_and_hist
 from photoatlas.imaging.pixels import icc_to_srgb
@@ -61,7 +61,7 @@ class Analysis:
 
 
 def analyse(data: bytes, *, k: int = 5, seed: int = 0) -> Analysis:
-    """Enrich one photo from its bytes; raises ``Rejected`` only."""
+    """Enrich one photo from its bytes; raises ``Rejected`` only (``ValueError`` for k < 1, a caller's bug)."""
     if k < 1:
         raise ValueError(f"k must be at least 1, got {k}")
     decoded = decode(data, THUMB_EDGE_PX)
@@ -71,7 +71,7 @@ def analyse(data: bytes, *, k: int = 5, seed: int = 0) -> Analysis:
         raise Rejected("internal_error", f"{type(exc).__name__}: {exc}") from exc
 
 
-def _enrich(decoded, k: int, seed: int) -> Analysis:
+def _enrich(decoded: Decoded, k: int, seed: int) -> Analysis:
     warnings = list(decoded.warnings)
     orientation = decoded.exif.orientation
     width, height = decoded.size

@@ -8,7 +8,7 @@ formats decode at full size. Every failure becomes ``Rejected`` with a stable re
 ``empty_file``          zero bytes
 ``too_large``           more than ``MAX_BYTES`` of input, or out of memory decoding
 ``not_an_image``        magic bytes of no raster format (text, HTML, PDF, video...)
-``unsupported_format``  a raster format we recognise but do not decode (HEIF, JXL...)
+``unsupported_format``  a raster format (HEIF, JXL...) or pixel mode we recognise but do not decode
 ``decompression_bomb``  declares more than ``MAX_PIXELS`` pixels
 ``truncated``           the decoder ran out of data (any truncation, see below)
 ``corrupt``             anything else the decoder refused, with its message
@@ -19,6 +19,10 @@ the grey fill a lenient decoder would invent (the palette, hashes and thumbnail 
 wrong and look right). libjpeg needs the 2-byte EOI marker too, so a JPEG cut anywhere is
 ``truncated``; a PNG or GIF missing only its trailer (IEND, ';') holds every pixel and is
 enriched. This relies on Pillow's default ``ImageFile.LOAD_TRUNCATED_IMAGES = False``.
+
+Decoder warnings are recorded with ``warnings.catch_warnings``, which is process-global
+before Python 3.14: call ``decode`` from one thread per process (Spark's Python workers
+are processes), or expect another thread's warnings to be swallowed meanwhile.
 """
 
 import io
@@ -119,7 +123,8 @@ def decode(data: bytes, min_edge: int) -> Decoded:
             if width < 1 or height < 1:
                 raise Rejected("corrupt", f"image declares {width}x{height} pixels")
             if width * height > MAX_PIXELS:
-                raise Rejected("decompression_bomb", f"{width}x{height} = {width * height} pixels > MAX_PIXELS {MAX_PIXELS}")
+                detail = f"{width}x{height} = {width * height} pixels > MAX_PIXELS {MAX_PIXELS}"
+                raise Rejected("decompression_bomb", detail)
             mode = image.mode
             scale = 1
             if fmt == "JPEG" and image.mode in ("RGB", "L", "CMYK"):
@@ -129,11 +134,15 @@ def decode(data: bytes, min_edge: int) -> Decoded:
                 scale = image.decoderconfig[0] if image.decoderconfig else 1
             image.load()
             exif = read_exif(image)
-            rgb, alpha = to_srgb8(image, warns)
+            try:
+                rgb, alpha = to_srgb8(image, warns)
+            except ValueError as exc:  # Pillow cannot convert this pixel mode to RGB
+                raise Rejected("unsupported_format", f"pixel mode {image.mode}: {exc}") from exc
             icc = image.info.get("icc_profile") if image.mode in _RGB_MODES else None
             frames = _count_frames(image, fmt, warns)
         # (EXIF trouble Pillow warned about while opening is in exif.error already.)
-        warns.extend(f"decoder_warning: {w.message}" for w in caught if f"{w.message}".strip() not in (exif.error or ""))
+        messages = (f"{w.message}".strip() for w in caught)
+        warns.extend(f"decoder_warning: {m}" for m in messages if m not in (exif.error or ""))
     except Rejected:
         raise
     except Exception as exc:  # the boundary: whatever a decoder throws is a quarantine reason

@@ -39,7 +39,6 @@ _BIN_BITS = 4
 _N_BINS = 1 << (3 * _BIN_BITS)
 _N_INIT = 4
 _MAX_ITER = 40
-_TOL_LAB = 0.05  # CIELAB units: far below a visible difference
 
 
 @dataclass(frozen=True)
@@ -122,23 +121,20 @@ def weighted_kmeans(
     slots = np.arange(runs * k).reshape(runs, k)  # cluster j of run r is column slots[r, j]
     ks = np.arange(k)
 
-    def assign(centres: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        d = (xx[:, None] - 2.0 * (x @ centres.T) + (centres * centres).sum(1)).reshape(m, runs, k)
-        return d, d.argmin(2)  # (points, runs, k), (points, runs)
+    def assign(centres: np.ndarray) -> np.ndarray:  # nearest centre per point and run: (points, runs)
+        # |x - c|^2 without the |x|^2 term, which is the same for every centre of a point.
+        return ((centres * centres).sum(1) - 2.0 * (x @ centres.T)).reshape(m, runs, k).argmin(2)
 
-    d, label = assign(centres)
+    label = assign(centres)
     for _ in range(_MAX_ITER):
         member = (label[:, :, None] == ks).reshape(m, runs * k)
-        sums = member.T.astype(np.float64) @ wx  # (runs * k, [wL, wa, wb, w])
-        live = sums[:, 3] > 0
-        moved = sums[live, :3] / sums[live, 3:]
-        shift = np.abs(moved - centres[live]).max(initial=0.0)
-        centres[live] = moved
-        d, new_label = assign(centres)
-        if shift < _TOL_LAB or np.array_equal(new_label, label):
-            label = new_label
+        sums = member.T @ wx  # (runs * k, [wL, wa, wb, w])
+        np.divide(sums[:, :3], sums[:, 3:], out=centres, where=sums[:, 3:] > 0)  # empty: stays put
+        new_label = assign(centres)
+        if np.array_equal(new_label, label):
             break
         label = new_label
+    d = (xx[:, None] - 2.0 * (x @ centres.T) + (centres * centres).sum(1)).reshape(m, runs, k)
     nearest = np.maximum(np.take_along_axis(d, label[:, :, None], 2)[:, :, 0], 0.0)
     best = int(np.argmin(w @ nearest))
     mass = np.bincount(label[:, best], weights=w, minlength=k)
@@ -153,8 +149,7 @@ def palette_from_lab(lab: np.ndarray, weights: np.ndarray, k: int = 5, seed: int
     order = sorted(range(len(share)), key=lambda i: (-share[i], -centres[i, 0], i))
     rgb = lab_to_srgb8(centres)
     return tuple(
-        PaletteColor(float(centres[i, 0]), float(centres[i, 1]), float(centres[i, 2]), "#%02x%02x%02x" % tuple(rgb[i]), float(share[i]))
-        for i in order
+        PaletteColor(*(float(v) for v in centres[i]), "#%02x%02x%02x" % tuple(rgb[i]), float(share[i])) for i in order
     )
 
 

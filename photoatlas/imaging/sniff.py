@@ -7,6 +7,7 @@ quarantine reason can say what the file was.
 
 _ISOBMFF_HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"hevm", b"hevs", b"mif1", b"msf1"}
 _ISOBMFF_AVIF_BRANDS = {b"avif", b"avis"}
+_BMP_HEADER_SIZES = (12, 16, 40, 52, 56, 64, 108, 124)  # the DIB header versions
 _ISOBMFF_VIDEO_BRANDS = {b"isom", b"iso2", b"mp41", b"mp42", b"qt  ", b"M4V ", b"3gp4", b"3gp5", b"avc1", b"dash"}
 
 
@@ -38,7 +39,7 @@ def sniff_format(data: bytes) -> str | None:
         return "WEBP"
     if head[:4] in (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+"):
         return "TIFF"
-    if head[:2] == b"BM" and len(head) >= 18 and int.from_bytes(head[14:18], "little") in (12, 16, 40, 52, 56, 64, 108, 124):
+    if head[:2] == b"BM" and len(head) >= 18 and int.from_bytes(head[14:18], "little") in _BMP_HEADER_SIZES:
         return "BMP"
     brands = _isobmff_brands(data)
     if brands & _ISOBMFF_AVIF_BRANDS:

@@ -92,7 +92,8 @@ def test_parse_datetime_rejects(text):
 
 
 def test_gps_out_of_range_is_dropped_with_error():
-    exif = exif_of({(GPS_IFD, 2): (TiffImagePlugin.IFDRational(95), TiffImagePlugin.IFDRational(0), TiffImagePlugin.IFDRational(0))})
+    north_95 = (TiffImagePlugin.IFDRational(95), TiffImagePlugin.IFDRational(0), TiffImagePlugin.IFDRational(0))
+    exif = exif_of({(GPS_IFD, 2): north_95})
     assert (exif.gps_lat, exif.gps_lon, exif.gps_alt_m) == (None, None, None)
     assert "GPSLatitude" in exif.error
     assert exif.make == "Canon"  # the rest of the EXIF survives

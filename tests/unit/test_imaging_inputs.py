@@ -48,10 +48,11 @@ def hist(result) -> dict[str, float]:
         (b"<!DOCTYPE html><html><body>404</body></html>", "not_an_image", "HTML"),
         (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj", "not_an_image", "PDF"),
         (b"PK\x03\x04\x14\x00\x00\x00", "not_an_image", "ZIP"),
+        (bytes(range(1, 256)) * 2, "not_an_image", "unknown binary data"),
         (b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic", "unsupported_format", "HEIF"),
         (b"\x00\x00\x00\x0cJXL \r\n\x87\n" + b"\x00" * 20, "unsupported_format", "JXL"),
     ],
-    ids=["empty", "text", "html", "pdf", "zip", "heic", "jxl"],
+    ids=["empty", "text", "html", "pdf", "zip", "binary", "heic", "jxl"],
 )
 def test_not_a_photo(data, reason, detail):
     err = rejected(data)
@@ -129,7 +130,8 @@ def test_pillows_bomb_warning_never_escapes(monkeypatch):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert analyse(encode(np.full((40, 40, 3), 90, np.uint8), "PNG")).width == 40  # Pillow warns at 1,000 px
-        assert rejected(encode(np.full((50, 50, 3), 90, np.uint8), "PNG")).reason == "decompression_bomb"  # errors at 2x
+        bigger = encode(np.full((50, 50, 3), 90, np.uint8), "PNG")
+        assert rejected(bigger).reason == "decompression_bomb"  # Pillow errors at twice its limit
 
 
 def test_our_pixel_limit_and_byte_limit(monkeypatch):
@@ -148,7 +150,9 @@ def test_very_large_jpeg_decodes_at_one_eighth():
 # --- decode once, at the smallest sufficient DCT scale ---------------------------------------
 
 
-@pytest.mark.parametrize("width, scale", [(4000, 8), (2048, 8), (2047, 4), (1024, 4), (1023, 2), (600, 2), (511, 1), (300, 1)])
+@pytest.mark.parametrize(
+    "width, scale", [(4000, 8), (2048, 8), (2047, 4), (1024, 4), (1023, 2), (600, 2), (511, 1), (300, 1)]
+)
 def test_dct_scale_is_the_smallest_covering_the_thumbnail(width, scale):
     result = analyse(encode(np.full((width * 3 // 4, width, 3), 128, np.uint8), "JPEG"))
     assert result.decode_scale == scale
@@ -167,7 +171,12 @@ def test_each_photo_is_decoded_once(monkeypatch):
 
 # --- orientation ------------------------------------------------------------------------------
 
-CORNERS = {"top_left": (255, 0, 0), "top_right": (0, 255, 0), "bottom_left": (0, 0, 255), "bottom_right": (255, 255, 255)}
+CORNERS = {
+    "top_left": (255, 0, 0),
+    "top_right": (0, 255, 0),
+    "bottom_left": (0, 0, 255),
+    "bottom_right": (255, 255, 255),
+}
 
 
 def corners(rgb: np.ndarray) -> dict[str, tuple[int, ...]]:
@@ -302,7 +311,8 @@ def test_embedded_profiles_are_converted_to_srgb():
 
 def test_thumbnail_carries_no_metadata_at_all():
     source = Image.open(HUBBLE_JPEG)  # EXIF, XMP, Adobe and an ICC profile
-    data = encode(source, "JPEG", exif=camera_exif(), icc_profile=source.info["icc_profile"], comment=b"secret", xmp=b"<x:xmpmeta/>")
+    icc = source.info["icc_profile"]
+    data = encode(source, "JPEG", exif=camera_exif(), icc_profile=icc, comment=b"secret", xmp=b"<x:xmpmeta/>")
     assert {m for m, _ in jpeg_markers(data)} >= {0xE1, 0xE2, 0xFE}  # the source has EXIF/XMP, ICC, comment
     thumb = analyse(data).thumbnail_jpeg
     markers = jpeg_markers(thumb)

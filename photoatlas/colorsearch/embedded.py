@@ -1,0 +1,236 @@
+"""The embedded colour index: no server, one Parquet file per partition under a folder.
+
+Writes replace whole partition files atomically (write a temporary file, then rename), so
+re-indexing an hour is exact and a crash leaves the old file. Search runs on a
+:class:`~photoatlas.colorsearch.grid.PaletteGrid` built from all partition files; it is cached
+as ``.npy`` files under ``<root>/.grid/<fingerprint>/`` (memory-mapped on the next open) and
+rebuilt when any partition file changes.
+"""
+
+import hashlib
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable
+from urllib.parse import quote, unquote
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from photoatlas.colorsearch.documents import DOC_SCHEMA, DocumentError
+from photoatlas.colorsearch.filters import PhotoAttributes
+from photoatlas.colorsearch.grid import PaletteGrid
+from photoatlas.colorsearch.index import BulkIndexError, make_hits
+from photoatlas.colorsearch.query import ColorQuery, Hit
+
+
+@dataclass
+class _State:
+    fingerprint: str
+    grid: PaletteGrid
+    attrs: PhotoAttributes
+    hex: np.ndarray  # [N, K] bytes
+    share: np.ndarray  # [N, K] float64
+
+
+def docs_to_table(docs: list[dict]) -> tuple[pa.Table, dict[str, str]]:
+    """Documents as a DOC_SCHEMA table, and ``{photo_id: reason}`` for those that do not fit."""
+    try:
+        return pa.Table.from_pylist(docs, schema=DOC_SCHEMA), {}
+    except (pa.ArrowException, TypeError, ValueError, KeyError):
+        good, failed = [], {}
+        for doc in docs:
+            try:
+                pa.Table.from_pylist([doc], schema=DOC_SCHEMA)
+                good.append(doc)
+            except (pa.ArrowException, TypeError, ValueError, KeyError) as exc:
+                failed[str(doc.get("photo_id") if isinstance(doc, dict) else doc)] = f"{type(exc).__name__}: {exc}"
+        return pa.Table.from_pylist(good, schema=DOC_SCHEMA), failed
+
+
+def table_palettes(table: pa.Table) -> tuple[np.ndarray, ...]:
+    """``lab [N,K,3], share, coverage [N,K], valid [N,K], hex [N,K]`` from a DOC_SCHEMA table."""
+    palette_type = DOC_SCHEMA.field("palette").type
+    palette = table.column("palette").combine_chunks() if table.num_rows else pa.array([], palette_type)
+    lengths = pc.list_value_length(palette).fill_null(0).to_numpy(zero_copy_only=False).astype(np.int64)
+    n, k = len(lengths), max(int(lengths.max()) if len(lengths) else 0, 1)
+    rows = np.repeat(np.arange(n), lengths)
+    slots = np.arange(len(rows)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    flat = pc.list_flatten(palette)
+    column = lambda name: flat.field(name).to_numpy(zero_copy_only=False)  # noqa: E731
+    lab = np.zeros((n, k, 3))
+    lab[rows, slots] = np.stack([column("l"), column("a"), column("b")], axis=1)
+    share, coverage = np.zeros((n, k)), np.zeros((n, k))
+    share[rows, slots], coverage[rows, slots] = column("share"), column("coverage")
+    valid = np.zeros((n, k), dtype=bool)
+    valid[rows, slots] = True
+    hexes = np.zeros((n, k), dtype="S9")
+    hexes[rows, slots] = np.array(flat.field("hex").fill_null("").to_pylist(), dtype="S9")
+    return lab, share, coverage, valid, hexes
+
+
+class EmbeddedColorIndex:
+    """A :class:`~photoatlas.colorsearch.index.ColorIndex` in a local folder."""
+
+    def __init__(self, root: str | Path):
+        self.root = Path(root)
+        self._state: _State | None = None
+        self._checked: tuple = (None, "")  # (folder mtime, fingerprint) of the last full check
+
+    @property
+    def _partitions_dir(self) -> Path:
+        return self.root / "partitions"
+
+    def _path(self, partition: str) -> Path:
+        return self._partitions_dir / f"{quote(partition, safe='')}.parquet"
+
+    def ensure(self) -> None:
+        self._partitions_dir.mkdir(parents=True, exist_ok=True)
+
+    def _files(self) -> list[Path]:
+        return sorted(self._partitions_dir.glob("*.parquet")) if self._partitions_dir.exists() else []
+
+    def _read(self, path: Path) -> pa.Table:
+        return pq.read_table(path, schema=DOC_SCHEMA) if path.exists() else DOC_SCHEMA.empty_table()
+
+    def _write(self, partition: str, table: pa.Table) -> None:
+        path = self._path(partition)
+        if table.num_rows == 0:
+            path.unlink(missing_ok=True)
+            return
+        with tempfile.NamedTemporaryFile(dir=self._partitions_dir, suffix=".tmp", delete=False) as tmp:
+            pq.write_table(table.sort_by("photo_id"), tmp.name)
+        Path(tmp.name).replace(path)
+
+    def _drop_elsewhere(self, ids: pa.Array, keep: set[str]) -> None:
+        """Remove ``ids`` from every partition file not named in ``keep`` (a photo lives once)."""
+        for path in self._files():
+            partition = unquote(path.name[: -len(".parquet")])
+            if partition in keep:
+                continue
+            present = pq.read_table(path, columns=["photo_id"]).column("photo_id")
+            if pc.any(pc.is_in(present, value_set=ids)).as_py():
+                table = self._read(path)
+                self._write(partition, table.filter(pc.invert(pc.is_in(table.column("photo_id"), value_set=ids))))
+
+    def upsert(self, docs: Iterable[dict]) -> int:
+        table, failed = docs_to_table(list(docs))
+        self.upsert_table(table)
+        if failed:
+            raise BulkIndexError(failed, written=table.num_rows)
+        return table.num_rows
+
+    def upsert_table(self, table: pa.Table) -> int:
+        """Columnar bulk upsert of a DOC_SCHEMA table (e.g. built straight from Parquet)."""
+        self.ensure()
+        table = table.cast(DOC_SCHEMA)
+        duplicated = pc.count_distinct(table.column("photo_id")).as_py() != table.num_rows
+        if duplicated:
+            raise DocumentError("the same photo_id appears twice in one write")
+        partitions = pc.unique(table.column("partition")).to_pylist()
+        self._drop_elsewhere(table.column("photo_id").combine_chunks(), set(partitions))
+        for partition in partitions:
+            new = table.filter(pc.equal(table.column("partition"), partition))
+            old = self._read(self._path(partition))
+            replaced = pc.is_in(old.column("photo_id"), value_set=new.column("photo_id").combine_chunks())
+            old = old.filter(pc.invert(replaced))
+            self._write(partition, pa.concat_tables([old, new]))
+        return table.num_rows
+
+    def replace_partition(self, partition: str, docs: Iterable[dict]) -> int:
+        """Make the partition hold exactly ``docs``. Documents that fail keep their previous
+        version, if any, and are named in the BulkIndexError raised after the write."""
+        docs = list(docs)
+        strays = sorted({d.get("partition") for d in docs if isinstance(d, dict)} - {partition})
+        if strays:
+            raise DocumentError(f"replace_partition({partition!r}) got documents of partitions {strays}")
+        table, failed = docs_to_table(docs)
+        self.ensure()
+        self._drop_elsewhere(table.column("photo_id").combine_chunks(), {partition})
+        if failed:
+            old = self._read(self._path(partition))
+            kept = old.filter(pc.is_in(old.column("photo_id"), value_set=pa.array(list(failed))))
+            table = pa.concat_tables([table, kept])
+        self._write(partition, table)
+        if failed:
+            raise BulkIndexError(failed, written=table.num_rows)
+        return table.num_rows
+
+    def delete_partition(self, partition: str) -> int:
+        removed = self.count(partition)
+        self._path(partition).unlink(missing_ok=True)
+        return removed
+
+    def count(self, partition: str | None = None) -> int:
+        paths = self._files() if partition is None else [p for p in [self._path(partition)] if p.exists()]
+        return sum(pq.ParquetFile(p).metadata.num_rows for p in paths)
+
+    def ids(self, partition: str) -> set[str]:
+        path = self._path(partition)
+        return set(pq.read_table(path, columns=["photo_id"]).column("photo_id").to_pylist()) if path.exists() else set()
+
+    def search(self, query: ColorQuery, limit: int = 10) -> list[Hit]:
+        state = self._current()
+        if len(state.grid) == 0:
+            return []
+        mask = state.attrs.mask(query.filters)
+        min_share = np.array([c.min_share for c in query.colors])
+        rows, scored = state.grid.search(query.labs, min_share, limit, mask)
+        palettes = [
+            [{"hex": h.decode(), "share": float(s), "coverage": float(c)}
+             for h, s, c in zip(state.hex[r], state.share[r], state.grid.coverage[r])]
+            for r in rows
+        ]
+        ids = [state.grid.photo_ids[r].decode() for r in rows]
+        return make_hits(query, scored, np.arange(len(rows)), ids, palettes)
+
+    def _fingerprint(self) -> str:
+        """Changes whenever a partition file is written, replaced or removed. Every write renames
+        a file into the folder, so an unchanged folder mtime means unchanged files."""
+        try:
+            folder_mtime = self._partitions_dir.stat().st_mtime_ns
+        except FileNotFoundError:
+            folder_mtime = None
+        if folder_mtime is not None and self._checked[0] == folder_mtime:
+            return self._checked[1]
+        digest = hashlib.sha1()
+        if self._partitions_dir.exists():
+            with os.scandir(self._partitions_dir) as scan:
+                entries = sorted((e.name, e.stat()) for e in scan if e.name.endswith(".parquet"))
+            for name, stat in entries:
+                digest.update(f"{name}:{stat.st_size}:{stat.st_mtime_ns}:{stat.st_ino}\n".encode())
+        self._checked = (folder_mtime, digest.hexdigest()[:16])
+        return self._checked[1]
+
+    def _current(self) -> _State:
+        fingerprint = self._fingerprint()
+        if self._state is not None and self._state.fingerprint == fingerprint:
+            return self._state
+        cache = self.root / ".grid" / fingerprint
+        if not (cache / "complete").exists():
+            self._build(cache)
+        self._state = _State(fingerprint, PaletteGrid.load(cache), PhotoAttributes.load(cache),
+                             np.asarray(np.load(cache / "hex.npy", mmap_mode="r")),
+                             np.asarray(np.load(cache / "share.npy", mmap_mode="r")))
+        return self._state
+
+    def _build(self, cache: Path) -> None:
+        files = self._files()
+        table = pa.concat_tables([self._read(p) for p in files]) if files else DOC_SCHEMA.empty_table()
+        lab, share, coverage, valid, hexes = table_palettes(table)
+        ids = np.array(table.column("photo_id").to_pylist(), dtype=bytes)
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(dir=cache.parent, prefix="building-"))
+        PaletteGrid.build(ids, lab, coverage, valid).save(staging)
+        PhotoAttributes.from_table(table).save(staging)
+        np.save(staging / "hex.npy", hexes)
+        np.save(staging / "share.npy", share)
+        (staging / "complete").touch()
+        for old in cache.parent.iterdir():
+            if old.is_dir() and old.name != staging.name:
+                shutil.rmtree(old, ignore_errors=True)
+        staging.replace(cache)

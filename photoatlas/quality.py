@@ -304,3 +304,16 @@ def check_embeddings(embeddings: pa.Table, ok_ids: list[str], dim: int, norm_tol
                 {"wrong_dimension": bad_dim[:MAX_FAILING_IDS], "not_unit_length": bad_norm[:MAX_FAILING_IDS], "nan": nan[:MAX_FAILING_IDS],
                  "without_embedding": sum(v is None for v in vectors)}),
     ]
+
+
+def check_index_partition(index, partition: str, ok_ids: list[str]) -> list[Outcome]:
+    """Every ok record of the hour is in the index exactly once, and nothing else of the hour is."""
+    indexed = index.ids(partition)
+    count = index.count(partition)
+    missing, extra = sorted(set(ok_ids) - indexed), sorted(indexed - set(ok_ids))
+    return [Outcome(
+        "every_ok_record_indexed_once",
+        not missing and not extra and count == len(set(ok_ids)),
+        "the hour's ok records are in the index exactly once, and nothing else of the hour",
+        {"ok_records": len(ok_ids), "indexed": count, "missing_ids": missing[:MAX_FAILING_IDS], "unexpected_ids": extra[:MAX_FAILING_IDS]},
+    )]

@@ -173,10 +173,10 @@ def cmd_ingest(args) -> int:
         return 0
     _check_java()
     from photoatlas.summary import format_summary, summarise
-    from pipelines.environment import resources_for
+    from pipelines.environment import resource
 
     outcomes = materialise_hours(hours)
-    lake = resources_for()["lake"].lake()
+    lake = resource("lake").lake()
     print(format_summary(summarise(lake, hours), lake))
     return 0 if all(ok for _, ok in outcomes) else 1
 
@@ -184,9 +184,9 @@ def cmd_ingest(args) -> int:
 def cmd_counts(args) -> int:
     import json
 
-    from pipelines.environment import resources_for
+    from pipelines.environment import resource
 
-    store = resources_for()["counts"].store()
+    store = resource("counts").store()
     try:
         period = args.period or "all"
         frame = store.top(args.level, period, args.top) if args.top else store.by_period(args.level, period)
@@ -211,13 +211,13 @@ def cmd_similar(args) -> int:
     import json
 
     from photoatlas.similarity.search import find_similar
-    from pipelines.environment import resources_for
+    from pipelines.environment import resource
 
     path = Path(args.image)
     if not path.is_file():
         print(f"photoatlas similar: no such file: {path}", file=sys.stderr)
         return 2
-    index = resources_for()["similarity"].index()
+    index = resource("similarity").index()
     if len(index) == 0:
         print("the similarity index is empty: materialise embeddings and similarity_index first (photoatlas demo)", file=sys.stderr)
         return 1
@@ -239,9 +239,9 @@ def cmd_labels(args) -> int:
     import json
 
     from photoatlas.lake import table_key, table_partitions
-    from pipelines.environment import resources_for
+    from pipelines.environment import resource
 
-    lake = resources_for()["lake"].lake()
+    lake = resource("lake").lake()
     hits = []
     for hour in table_partitions(lake, "content"):
         for row in lake.read_table(table_key("content", hour)).select(["photo_id", "partition", "concepts", "labels"]).to_pylist():
@@ -263,7 +263,7 @@ def cmd_search_color(args) -> int:
     import json
 
     from photoatlas.colorsearch import ColorQuery, QueryError
-    from pipelines.environment import resources_for
+    from pipelines.environment import resource
 
     filters = {}
     if args.place:
@@ -274,7 +274,7 @@ def cmd_search_color(args) -> int:
     except QueryError as e:
         print(f"photoatlas search-color: {e}", file=sys.stderr)
         return 2
-    hits = resources_for()["colors"].index().search(query, limit=args.limit)
+    hits = resource("colors").index().search(query, limit=args.limit)
     if args.json:
         print(json.dumps([{"photo_id": h.photo_id, "score": round(h.score, 4),
                            "matches": [{"query": m.query, "palette_hex": m.palette_hex, "delta_e": round(m.delta_e, 2),

@@ -75,7 +75,19 @@ def production_resources() -> dict:
             username=os.environ.get("PHOTOATLAS_CASSANDRA_USERNAME"),
             password=EnvVar("PHOTOATLAS_CASSANDRA_PASSWORD") if os.environ.get("PHOTOATLAS_CASSANDRA_PASSWORD") else None,
         ),
+        "colors": ColorIndexResource(
+            kind="elasticsearch",
+            url=_required("PHOTOATLAS_ES_URL"),
+            api_key=EnvVar("PHOTOATLAS_ES_API_KEY") if os.environ.get("PHOTOATLAS_ES_API_KEY") else None,
+            alias=os.environ.get("PHOTOATLAS_ES_ALIAS", "photoatlas-colors"),
+            version=int(os.environ.get("PHOTOATLAS_ES_INDEX_VERSION", "1")),
+        ),
     }
+
+
+def resource(key: str):
+    """One configured resource for use outside a run (the CLI), with EnvVar values resolved."""
+    return resources_for()[key].process_config_and_initialize()
 
 
 def resources_for(env: str | None = None) -> dict:

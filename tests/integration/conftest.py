@@ -18,3 +18,4 @@ def s3_env(s3_server, monkeypatch):
 
 
 from tests.servers.cassandra import cassandra_server  # noqa: E402,F401  (one node per session, shared)
+from tests.servers.elasticsearch import elasticsearch_server  # noqa: E402,F401  (one ES-API server per session)

@@ -1,5 +1,7 @@
-"""The same photos through the production switch on S3 and the local default give the same records."""
+"""The production switch end to end: S3 lake, Cassandra counts, Elasticsearch colours — the same
+records as the local defaults, and the same answers from the serving stores."""
 
+import json
 import os
 import shutil
 import subprocess
@@ -19,12 +21,15 @@ PHOTOATLAS = str(Path(sys.executable).parent / "photoatlas")
 NAMES = ("china.jpg", "chelsea.jpg", "coffee.jpg", "r_canon.jpg", "r_sony.jpg", "cmyk.jpg", "palette_alpha.png", "empty.jpg", "bomb.png", "notes.jpg")
 
 
-def _ingest(env: dict, folder: Path) -> subprocess.CompletedProcess:
+def _photoatlas(env: dict, *args: str, timeout: int = 400) -> subprocess.CompletedProcess:
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("PHOTOATLAS_", "DAGSTER_", "AWS_"))}
-    done = subprocess.run([PHOTOATLAS, "ingest", "folder", str(folder), "--run"], env={**clean, **env},
-                          capture_output=True, text=True, timeout=400)
+    done = subprocess.run([PHOTOATLAS, *args], env={**clean, **env}, capture_output=True, text=True, timeout=timeout)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     return done
+
+
+def _ingest(env: dict, folder: Path) -> subprocess.CompletedProcess:
+    return _photoatlas(env, "ingest", "folder", str(folder), "--run")
 
 
 def _records(lake) -> pa.Table:
@@ -37,7 +42,7 @@ def _records(lake) -> pa.Table:
     return table.drop(drop).sort_by("photo_id")
 
 
-def test_local_and_s3_lakes_hold_identical_records(tmp_path, sample_dir, s3_env):
+def test_production_switch_matches_the_local_defaults(tmp_path, sample_dir, s3_env, cassandra_server, elasticsearch_server):
     root, _ = sample_dir
     folder = tmp_path / "photos"
     folder.mkdir()
@@ -51,14 +56,25 @@ def test_local_and_s3_lakes_hold_identical_records(tmp_path, sample_dir, s3_env)
 
     bucket = f"lake-{uuid.uuid4().hex[:8]}"
     s3_env.client().create_bucket(Bucket=bucket)
-    out = _ingest({
+    user, password = cassandra_server.credentials
+    prod_env = {
         "PHOTOATLAS_HOME": str(tmp_path / "prod"),
         "PHOTOATLAS_ENV": "production",
+        "PHOTOATLAS_CASSANDRA_HOSTS": "127.0.0.1",
+        "PHOTOATLAS_CASSANDRA_PORT": str(cassandra_server.port),
+        "PHOTOATLAS_CASSANDRA_KEYSPACE": f"prod_{uuid.uuid4().hex[:8]}",
+        "PHOTOATLAS_CASSANDRA_CONSISTENCY": "ONE",
+        "PHOTOATLAS_CASSANDRA_PROTOCOL": "3",
+        "PHOTOATLAS_CASSANDRA_USERNAME": user,
+        "PHOTOATLAS_CASSANDRA_PASSWORD": password,
+        "PHOTOATLAS_ES_URL": elasticsearch_server.url,
+        "PHOTOATLAS_ES_ALIAS": f"colors-{uuid.uuid4().hex[:8]}",
         "PHOTOATLAS_LAKE_URL": f"s3://{bucket}/atlas",
         "PHOTOATLAS_S3_ENDPOINT": s3_env.endpoint,
         "PHOTOATLAS_FERNET_KEYS": Fernet.generate_key().decode(),
         **s3_env.env(),
-    }, folder)
+    }
+    out = _ingest(prod_env, folder)
     assert f"s3://{bucket}/atlas" in out.stdout
 
     local = LocalLake(str(local_home / "lake"))
@@ -70,3 +86,14 @@ def test_local_and_s3_lakes_hold_identical_records(tmp_path, sample_dir, s3_env)
     thumbs = local.list("thumbs/")
     assert thumbs and all(local.get(k) == s3.get(k) for k in thumbs)
     assert not [p for p in (tmp_path / "prod" / "lake").rglob("*") if p.is_file()]  # nothing went to the local lake
+
+    # The serving stores answer the same: counts (DuckDB vs Cassandra) and colours (embedded vs ES).
+    def answers(env):
+        counts = _photoatlas(env, "counts", "--level", "county", "--json", timeout=120)
+        colours = _photoatlas(env, "search-color", "#d9e3ef", "--json", timeout=120)
+        return json.loads(counts.stdout), [h["photo_id"] for h in json.loads(colours.stdout)]
+
+    local_counts, local_colours = answers({"PHOTOATLAS_HOME": str(local_home)})
+    prod_counts, prod_colours = answers(prod_env)
+    assert local_counts == prod_counts and local_counts["total"] == int((a.column("status").to_numpy(zero_copy_only=False) == "ok").sum())
+    assert local_colours == prod_colours and local_colours

@@ -24,7 +24,7 @@ CHECKS = {"every_ok_record_indexed_once": ("the hour's ok records are in the ind
     kinds={"elasticsearch"},
     backfill_policy=BackfillPolicy.single_run(),
     automation_condition=every_hour_eagerly,
-    check_specs=specs("color_index", CHECKS, hourly),
+    check_specs=specs("color_index", CHECKS),
 )
 def color_index(context: AssetExecutionContext, lake: LakeResource, colors: ColorIndexResource) -> MaterializeResult:
     """The hour's ok photos as colour-search documents (palette in CIELAB with shares, places, time, labels)."""

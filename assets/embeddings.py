@@ -33,7 +33,7 @@ CHECKS = {
     kinds={"spark", "onnx", "parquet"},
     backfill_policy=BackfillPolicy.single_run(),
     automation_condition=every_hour_eagerly,
-    check_specs=specs("embeddings", CHECKS, hourly),
+    check_specs=specs("embeddings", CHECKS),
 )
 def embeddings(context: AssetExecutionContext, lake: LakeResource, spark: LazyPySparkResource, content: ContentModelsResource) -> MaterializeResult:
     """Per ok photo: a unit-length EfficientNet-Lite0 embedding, copy hashes (incl. mirror), labels, concepts, faces, objects."""

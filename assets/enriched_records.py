@@ -38,7 +38,7 @@ CHECKS = {
     # A backfilled range runs as one Spark job over all its hours: one session, one fan-out.
     backfill_policy=BackfillPolicy.single_run(),
     automation_condition=every_hour_eagerly,
-    check_specs=specs("enriched_records", CHECKS, hourly),
+    check_specs=specs("enriched_records", CHECKS),
 )
 def enriched_records(
     context: AssetExecutionContext,

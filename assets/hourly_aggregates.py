@@ -29,7 +29,7 @@ CHECKS = {
     kinds={"spark", "parquet"},
     backfill_policy=BackfillPolicy.single_run(),  # a range: one Spark task per hour, one run
     automation_condition=every_hour_eagerly,
-    check_specs=specs("hourly_aggregates", CHECKS, hourly),
+    check_specs=specs("hourly_aggregates", CHECKS),
 )
 def hourly_aggregates(context: AssetExecutionContext, lake: LakeResource, spark: LazyPySparkResource) -> MaterializeResult:
     """The hour's photo counts at 5 geographic × 3 temporal levels, plus hue histograms and label counts per region."""

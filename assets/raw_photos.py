@@ -31,7 +31,7 @@ CHECKS = {
     group_name="ingest",
     kinds={"python", "parquet"},
     backfill_policy=BackfillPolicy.single_run(),  # a range re-ingests its hours in one run, one inbox scan
-    check_specs=specs("raw_photos", CHECKS, hourly),
+    check_specs=specs("raw_photos", CHECKS),
 )
 def raw_photos(context: AssetExecutionContext, lake: LakeResource, inbox: InboxResource, cipher: CipherResource) -> MaterializeResult:
     """Photos that arrived in the inbox this hour: bytes in the lake by sha256, plus the hour's manifest."""

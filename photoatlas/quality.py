@@ -266,7 +266,10 @@ def combine(by_partition: dict[str, list[Outcome]]) -> list[Outcome]:
     the first failure's details.
     """
     if len(by_partition) == 1:
-        return next(iter(by_partition.values()))
+        partition, outcomes = next(iter(by_partition.items()))
+        for o in outcomes:
+            o.metadata.setdefault("partition", partition)
+        return outcomes
     merged: dict[str, Outcome] = {}
     for partition, outcomes in sorted(by_partition.items()):
         for o in outcomes:

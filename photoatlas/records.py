@@ -50,6 +50,7 @@ def enrich_one(row: dict, data: bytes, lake: Lake | None, k: int) -> dict:
 
 def enrich_rows(rows: Iterable[dict], lake: Lake, k: int) -> Iterator[dict]:
     """Enrich manifest rows, reading bytes from the lake, places looked up per chunk. Runs on executors."""
+    one_thread_per_task()
     chunk = []
     for row in rows:
         try:
@@ -59,6 +60,13 @@ def enrich_rows(rows: Iterable[dict], lake: Lake, k: int) -> Iterator[dict]:
             continue
         chunk.append(enrich_one(row, data, lake, k))
     yield from add_places(chunk)
+
+
+def one_thread_per_task() -> None:
+    """OpenCV keeps its own thread pool; on an executor the cores belong to Spark's tasks."""
+    import cv2
+
+    cv2.setNumThreads(1)
 
 
 def add_places(records: list[dict], required: bool = True) -> list[dict]:

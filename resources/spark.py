@@ -20,6 +20,11 @@ LOCAL_SPARK_CONFIG = {
     "spark.sql.session.timeZone": "UTC",
     "spark.python.worker.reuse": "true",
     "spark.task.maxFailures": "4",
+    # One task = one core: native libraries in the Python workers must not start their own
+    # thread pools on top of Spark's parallelism (oversubscription halves the throughput).
+    "spark.executorEnv.OMP_NUM_THREADS": "1",
+    "spark.executorEnv.OPENBLAS_NUM_THREADS": "1",
+    "spark.executorEnv.MKL_NUM_THREADS": "1",
 }
 
 

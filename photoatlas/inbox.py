@@ -10,6 +10,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from photoatlas.metadata import clean_meta
 from photoatlas.partitions import hour_key_from_timestamp
 
 PARTIAL_SUFFIXES = (".part", ".tmp", ".crdownload", ".partial", ".json")
@@ -98,33 +99,13 @@ def read_sidecar(photo: Path) -> tuple[dict, list[str]]:
     if not isinstance(raw, dict):
         return {}, [f"sidecar_not_an_object: {path.name}"]
     lowered = {str(k).lower(): v for k, v in raw.items()}
-    meta, warnings = {}, []
+    aliased = {}
     for field, names in SIDECAR_FIELDS.items():
-        for name in names:
-            if lowered.get(name) is not None:
-                meta[field] = lowered[name]
-                break
-    if "tags" in meta:
-        tags = meta["tags"]
-        if isinstance(tags, str):
-            tags = [t for t in (s.strip() for s in tags.replace(",", " ").split()) if t]
-        meta["tags"] = [str(t) for t in tags] if isinstance(tags, list) else []
-    for field in ("lat", "lon"):
-        if field in meta:
-            try:
-                meta[field] = float(meta[field])
-            except (TypeError, ValueError):
-                warnings.append(f"sidecar_bad_{field}: {meta.pop(field)!r}")
-    lat, lon = meta.get("lat"), meta.get("lon")
-    if lat is not None or lon is not None:
-        if lat is None or lon is None or not (-90 <= lat <= 90 and -180 <= lon <= 180) or (lat == 0 and lon == 0):
-            warnings.append(f"sidecar_bad_coordinates: {lat},{lon}")
-            meta.pop("lat", None)
-            meta.pop("lon", None)
-    for field in ("title", "description", "owner", "owner_id", "licence", "taken_at", "url", "source_id", "source"):
-        if field in meta:
-            meta[field] = str(meta[field])
-    return meta, warnings
+        value = next((lowered[n] for n in names if lowered.get(n) is not None), None)
+        if value is not None:
+            aliased[field] = value
+    meta, warnings = clean_meta(aliased)
+    return meta, [f"sidecar_{w}" for w in warnings]
 
 
 def hour_fingerprints(files: list[InboxFile]) -> dict[str, str]:

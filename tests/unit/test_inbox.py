@@ -24,13 +24,21 @@ def test_scan_skips_sidecars_hidden_and_partial_files(tmp_path):
     assert [f.rel for f in inbox.scan(tmp_path)] == ["a.jpg", "sub/c.png"]
 
 
+def _with_sidecar(folder, content):
+    photo = _touch(folder / "s.jpg")
+    (folder / "s.jpg.json").write_text(json.dumps(content))
+    return photo
+
+
 def test_sidecar_aliases_tags_and_bad_coordinates(tmp_path):
     photo = _touch(tmp_path / "p.jpg")
     (tmp_path / "p.jpg.json").write_text(json.dumps({"Title": "T", "license": "CC0", "latitude": "0", "longitude": 0, "tags": "a, b c", "photographer": "Ann"}))
     meta, warnings = inbox.read_sidecar(photo)
     assert meta["title"] == "T" and meta["licence"] == "CC0" and meta["owner"] == "Ann"
     assert meta["tags"] == ["a", "b", "c"]
-    assert "lat" not in meta and any("bad_coordinates" in w for w in warnings)
+    assert "lat" not in meta and "lon" not in meta  # (0, 0) is "no location", not the Gulf of Guinea
+    meta, warnings = inbox.read_sidecar(_with_sidecar(tmp_path, {"lat": 91, "lon": 10}))
+    assert "lat" not in meta and warnings == ["sidecar_bad_coordinates: 91.0,10.0"]
 
 
 def test_stem_sidecar_and_broken_sidecar(tmp_path):

@@ -19,7 +19,19 @@ ENCRYPTED = "<encrypted at rest>"
 _SENSITIVE_CLEAR = ("exif_serials", "exif_raw", "gps")
 
 
-def inspect_photo(path: Path, k: int = 5) -> dict:
+def _content(data: bytes) -> dict:
+    """Labels, concept scores, faces (and objects when configured) from the content models."""
+    from photoatlas.content.describe import ContentSettings, get_content_models
+    from photoatlas.content.errors import ModelUnavailable
+    from photoatlas.content.images import decode_rgb
+
+    try:
+        return get_content_models(ContentSettings()).describe([decode_rgb(data)]).records[0]
+    except ModelUnavailable as e:
+        return {"content_error": str(e)}
+
+
+def inspect_photo(path: Path, k: int = 5, with_content: bool = True) -> dict:
     """The enriched record one file would get, computed directly (nothing is stored)."""
     data = path.read_bytes()
     meta, warnings = read_sidecar(path)
@@ -47,6 +59,8 @@ def inspect_photo(path: Path, k: int = 5) -> dict:
         if field in record:
             record[field] = ENCRYPTED if record[field] is not None else None
     record["thumbnail_key"] = None  # inspect stores nothing
+    if record["status"] == "ok" and with_content:
+        record.update(_content(data))
     record["warnings"] = list(record.get("warnings") or []) + warnings
     return record
 
@@ -74,6 +88,14 @@ def format_record(record: dict) -> str:
         places = [f"{level}={record.get(f'place_{level}')}" for level in ("country", "admin1", "county", "county_name", "city", "city_km", "geohash") if record.get(f"place_{level}") is not None]
         lines.append("places   " + (", ".join(places) or "unknown"))
         lines.append(f"taken    {_jsonable(record.get('captured_at'))} (from {record.get('time_source')})")
+    if record.get("labels"):
+        lines.append("labels   " + ", ".join(f"{lb['name']} {lb['score']:.2f}" for lb in record["labels"]))
+    if record.get("concepts"):
+        lines.append("concepts " + ", ".join(f"{c['name']} {c['score']:.2f}" for c in record["concepts"]))
+    if record.get("face_count") is not None:
+        lines.append(f"faces    {record['face_count']}" + (f" at {record['faces']}" if record["faces"] else ""))
+    if record.get("objects"):
+        lines.append("objects  " + ", ".join(f"{o['label']} {o['score']:.2f}" for o in record["objects"]))
     lines.append(f"owner    {record.get('owner_enc') or 'none'}")
     if record.get("warnings"):
         lines.append("warnings " + "; ".join(record["warnings"]))
@@ -85,7 +107,7 @@ def cmd_inspect(args) -> int:
     if not path.is_file():
         print(f"photoatlas inspect: no such file: {path}", file=sys.stderr)
         return 2
-    record = inspect_photo(path, k=args.k)
+    record = inspect_photo(path, k=args.k, with_content=not args.no_content)
     if args.json:
         print(json.dumps({k: _jsonable(v) for k, v in record.items()}, indent=2, default=str))
     else:
@@ -100,6 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("photo")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.add_argument("--k", type=int, default=5, help="palette size")
+    p.add_argument("--no-content", action="store_true", help="skip the content models (labels, concepts, faces)")
     p.set_defaults(func=cmd_inspect)
     return parser
 

@@ -15,8 +15,5 @@ class InboxResource(ConfigurableResource):
     def files(self) -> list[inbox.InboxFile]:
         return inbox.scan(Path(self.path))
 
-    def files_for_hour(self, partition: str) -> list[inbox.InboxFile]:
-        return self.files_by_hour().get(partition, [])
-
     def files_by_hour(self) -> dict[str, list[inbox.InboxFile]]:
         return inbox.by_hour(self.files())

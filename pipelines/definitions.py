@@ -12,10 +12,10 @@ from assets.similarity_index import similarity_index
 from assets.sources import pull_assets
 from pipelines.automation import automation_sensor
 from pipelines.environment import resources_for
-from pipelines.jobs import all_hourly_job, serving_job, ingest_job
+from pipelines.jobs import all_hourly_job, ingest_job, pull_job, serving_job
 from sensors.alerts import check_failure_alerts, run_failure_alerts
 from sensors.inbox_sensor import inbox_sensor
-from sensors.pull_schedule import pull_job, pull_schedule
+from sensors.pull_schedule import pull_schedule
 
 defs = Definitions(
     assets=[*pull_assets, raw_photos, enriched_records, hourly_aggregates, color_index, embeddings, county_counts, similarity_index],

@@ -3,6 +3,7 @@
 from dagster import AssetSelection, define_asset_job, in_process_executor
 
 from pipelines.partitions import hourly
+from resources.sources import SOURCES
 
 # One hour from the inbox through enrichment. In-process: the steps share one Spark session
 # instead of each re-importing GE and starting a JVM (see ENVIRONMENT.md).
@@ -31,4 +32,11 @@ serving_job = define_asset_job(
     selection=AssetSelection.assets("county_counts", "similarity_index"),
     executor_def=in_process_executor,
     description="Bring the non-partitioned serving views up to date: the geo × time cube and the similarity index.",
+)
+
+# Every pull source; the hourly schedule narrows each run to the configured ones.
+pull_job = define_asset_job(
+    "pull_job",
+    selection=AssetSelection.assets(*[f"{name}_pull" for name in SOURCES]),
+    description="Pull new photos from the pull sources into the inbox.",
 )

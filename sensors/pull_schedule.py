@@ -1,23 +1,9 @@
 """Hourly pulls from the configured sources (Flickr, Unsplash, video, Kafka)."""
 
-from dagster import (
-    AssetKey,
-    AssetSelection,
-    DefaultScheduleStatus,
-    RunRequest,
-    ScheduleEvaluationContext,
-    SkipReason,
-    define_asset_job,
-    schedule,
-)
+from dagster import AssetKey, DefaultScheduleStatus, RunRequest, ScheduleEvaluationContext, SkipReason, schedule
 
-from resources.sources import SOURCES, SourcesResource
-
-pull_job = define_asset_job(
-    "pull_job",
-    selection=AssetSelection.assets(*[f"{name}_pull" for name in SOURCES]),
-    description="Pull new photos from the pull sources into the inbox.",
-)
+from pipelines.jobs import pull_job
+from resources.sources import SourcesResource
 
 
 @schedule(job=pull_job, cron_schedule="5 * * * *", execution_timezone="UTC", default_status=DefaultScheduleStatus.RUNNING)

@@ -339,9 +339,21 @@ def build_parser():
     return parser
 
 
+ORCHESTRATING = {"demo", "ingest", "backfill"}
+
+
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
-    return args.func(args)
+    code = args.func(args)
+    if argv is None and args.command in ORCHESTRATING:
+        # Every run is finished and the instance closed by now. Native libraries loaded by the
+        # runs (Spark's gateway, gRPC, ONNX Runtime, the Cassandra driver) can abort in their own
+        # teardown at interpreter exit ("terminate called without an active exception"), which
+        # would turn a successful run into exit code -6; leave without that teardown.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    return code
 
 
 if __name__ == "__main__":

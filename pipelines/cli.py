@@ -238,18 +238,19 @@ def cmd_similar(args) -> int:
 def cmd_labels(args) -> int:
     import json
 
+    from photoatlas.content.concepts import default_concepts, photos_with_concept
     from photoatlas.lake import table_key, table_partitions
     from pipelines.environment import resource
 
+    if args.concept not in default_concepts().names:
+        print(f"photoatlas labels: unknown concept {args.concept!r}; known: {', '.join(default_concepts().names)}", file=sys.stderr)
+        return 2
     lake = resource("lake").lake()
-    hits = []
-    for hour in table_partitions(lake, "content"):
-        for row in lake.read_table(table_key("content", hour)).select(["photo_id", "partition", "concepts", "labels"]).to_pylist():
-            score = next((c["score"] for c in row["concepts"] or [] if c["name"] == args.concept), 0.0)
-            if score >= args.min_score:
-                top = (row["labels"] or [{}])[0]
-                hits.append({"photo_id": row["photo_id"], "partition": row["partition"], "score": round(float(score), 4), "top_label": top.get("name")})
-    hits.sort(key=lambda h: -h["score"])
+    tables = [lake.read_table(table_key("content", h)).select(["photo_id", "partition", "concepts", "labels"])
+              for h in table_partitions(lake, "content")]
+    rows = {r["photo_id"]: r for t in tables for r in t.to_pylist()}
+    hits = [{**h, "partition": rows[h["photo_id"]]["partition"], "top_label": ((rows[h["photo_id"]]["labels"] or [{}])[0]).get("name")}
+            for h in photos_with_concept(list(rows.values()), args.concept, args.min_score)]
     if args.json:
         print(json.dumps(hits, indent=2))
         return 0

@@ -1,6 +1,7 @@
 """embeddings → similarity_index: the planted copy is found, concepts score, re-runs change nothing."""
 
 import hashlib
+import json
 
 import pytest
 from dagster import DagsterInstance, materialize
@@ -18,7 +19,7 @@ HOUR = "2026-06-01-10:00"
 NAMES = {"chelsea.jpg", "coffee.jpg", "china.jpg", "astronaut.jpg", "empty.jpg"}
 
 
-def test_embeddings_feed_copy_detection_and_concepts(home, resources, sample_dir):
+def test_embeddings_feed_copy_detection_and_concepts(home, resources, sample_dir, capsys):
     root, _ = sample_dir
     drop(root, home.inbox, HOUR, names=NAMES)
     with DagsterInstance.ephemeral() as instance:
@@ -46,3 +47,9 @@ def test_embeddings_feed_copy_detection_and_concepts(home, resources, sample_dir
     assert found["exact"] == []
     assert found["copies"][0]["photo_id"] == chelsea_id and found["copies"][0]["verdict"] == "copy"
     assert find_similar((root / "chelsea.jpg").read_bytes(), index)["exact"][0]["photo_id"] == chelsea_id
+
+    from pipelines.cli import main
+
+    assert main(["labels", "--concept", "cat", "--min-score", "0.5", "--json"]) == 0
+    assert [h["photo_id"] for h in json.loads(capsys.readouterr().out)] == [chelsea_id]
+    assert main(["labels", "--concept", "unicorn"]) == 2 and "unknown concept" in capsys.readouterr().err

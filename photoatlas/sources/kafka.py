@@ -11,12 +11,17 @@ re-delivers the messages, and the lake's content hashing drops the second copy. 
 (not JSON, no id, no url) become Failures, never exceptions.
 
 One consumer per group at a time: the Dagster layer serialises runs (it reads one batch per run).
+``positions``/``backlog`` tell, without polling or joining the group, how far the group is behind
+the topic; :func:`plan_pull` is the small state machine a sensor uses to request one pull per
+backlog (and to ask again, a bounded number of times, when a pull left the offsets where they were).
 """
 
 import base64
 import copy
+import hashlib
 import json
 import time
+from dataclasses import dataclass
 from typing import Callable
 
 from confluent_kafka import OFFSET_STORED, Consumer, KafkaError, KafkaException, TopicPartition
@@ -27,6 +32,8 @@ from photoatlas.sources.http import HttpClient, HttpError
 from photoatlas.sources.meta import clean_meta, not_an_image, utcnow
 
 DEFAULT_BATCH = 500
+BROKER_TIMEOUT_S = 5.0  # per metadata/offset request in positions(): a sensor tick must stay short
+MAX_PULLS_PER_BACKLOG = 3  # pulls requested for one unchanged backlog before plan_pull asks for a human
 META_FIELDS = ("title", "description", "tags", "owner", "owner_id", "licence", "license", "lat", "lon", "taken_at")
 
 
@@ -105,6 +112,39 @@ class KafkaSource(Source):
             c.unassign()  # the next call assigns again from committed/cursor offsets: nothing polled is skipped
         return items, state
 
+    def positions(self, cursor: dict | None = None, timeout_s: float = BROKER_TIMEOUT_S) -> dict[str, tuple[int, int]]:
+        """Per "topic:partition": (the offset the next pull starts at, the high watermark).
+
+        The start is what list_new starts at: the later of the group's committed offset and the
+        cursor's, the low watermark where neither exists (or retention removed it). Metadata and
+        offset requests only: no poll, no assignment, no group join. Raises BrokerUnavailable.
+        """
+        offsets = (cursor or {}).get("offsets", {})
+        c = self.consumer()
+        try:
+            topic_md = c.list_topics(self.topic, timeout=timeout_s).topics.get(self.topic)
+            if topic_md is None or topic_md.error is not None or not topic_md.partitions:
+                return {}  # no such topic (yet): nothing to pull
+            parts = sorted(topic_md.partitions)
+            committed = c.committed([TopicPartition(self.topic, p) for p in parts], timeout=timeout_s)
+            out = {}
+            for tp in committed:
+                if tp.error is not None:
+                    raise KafkaException(tp.error)
+                marks = c.get_watermark_offsets(TopicPartition(self.topic, tp.partition), timeout=timeout_s)
+                if marks is None:
+                    raise BrokerUnavailable(f"no watermarks for {self._key(tp.partition)} within {timeout_s:g} s")
+                low, high = marks
+                pos = max(tp.offset, int(offsets.get(self._key(tp.partition), -1)))
+                out[self._key(tp.partition)] = (min(max(pos, low), high), high)
+            return out
+        except KafkaException as e:
+            raise BrokerUnavailable(f"{self.config['bootstrap.servers']}: {e.args[0] if e.args else e}") from e
+
+    def backlog(self, cursor: dict | None = None, timeout_s: float = BROKER_TIMEOUT_S) -> dict[str, int]:
+        """Per "topic:partition": messages between where the next pull starts and the high watermark."""
+        return {k: high - start for k, (start, high) in self.positions(cursor, timeout_s).items()}
+
     def commit(self, cursor: dict) -> None:
         """Commit the cursor's offsets for the group (synchronously): call after hand-over only."""
         offsets = [TopicPartition(self.topic, int(k.rsplit(":", 1)[1]), int(v))
@@ -169,6 +209,55 @@ class KafkaSource(Source):
             raise _Refused("object_missing", f"{name}: {e}", False) from e
         except Exception as e:  # the store is down or refused us: worth another try later
             raise _Refused("object_error", f"{name}: {type(e).__name__}: {e}", True) from e
+
+
+class BrokerUnavailable(Exception):
+    """The broker did not answer a metadata or offset request (down, unreachable, or too slow)."""
+
+
+@dataclass
+class PullPlan:
+    """What a sensor does on one tick: request ``run_key`` (or skip, saying ``reason``), then keep ``cursor``."""
+
+    run_key: str | None
+    reason: str
+    cursor: dict
+    lag: int
+
+
+def plan_pull(group: str, positions: dict[str, tuple[int, int]], retry: list | None, last: dict | None,
+              last_pull_finished: bool, max_pulls: int = MAX_PULLS_PER_BACKLOG) -> PullPlan:
+    """One pull per backlog of ``group``.
+
+    ``positions`` come from KafkaSource.positions, ``retry`` are the pull cursor's carried items,
+    ``last`` is the previous plan's cursor; ``last_pull_finished`` whether the pull it requested
+    has ended. The run key is a digest of where the pull starts and ends (and which items it
+    retries), so an unchanged backlog is requested once; a pull that ended without moving the
+    offsets (failed, cancelled) is requested again, at most ``max_pulls`` times.
+    """
+    last = last or {}
+    lag = sum(high - start for start, high in positions.values())
+    retry = retry or []
+    if lag == 0 and not retry:
+        where = ", ".join(f"{k}@{high}" for k, (_, high) in sorted(positions.items())) or "no partitions"
+        return PullPlan(None, f"no backlog: lag 0 ({where})", last, 0)
+    state = {"group": group, "positions": {k: list(v) for k, v in sorted(positions.items())},
+             "retry": sorted(f"{r['item'].get('ref')}#{r.get('attempts')}" for r in retry)}
+    key = hashlib.sha256(json.dumps(state, sort_keys=True).encode()).hexdigest()[:16]
+    what = f"lag {lag}" + (f", {len(retry)} to retry" if retry else "")
+    if key != last.get("key"):
+        run_key = f"kafka:{key}"
+        return PullPlan(run_key, what, {"key": key, "run_key": run_key, "pulls": 1, **state}, lag)
+    pulls = int(last.get("pulls", 1))
+    if not last_pull_finished:
+        why = f"{last['run_key']} already requested for this backlog ({what}); waiting for it"
+        return PullPlan(None, why, last, lag)
+    if pulls >= max_pulls:
+        return PullPlan(None, f"{pulls} pulls left this backlog where it was ({what}); see the failed kafka_pull runs "
+                              "(a new message or a kafka_pull run by hand starts again)", last, lag)
+    run_key = f"kafka:{key}:{pulls + 1}"
+    return PullPlan(run_key, f"{what} (pull {pulls + 1} of {max_pulls}: the last one did not move the offsets)",
+                    {**last, "run_key": run_key, "pulls": pulls + 1}, lag)
 
 
 class _Refused(Exception):

@@ -60,11 +60,13 @@ def test_landed_failures_become_ingest_errors(home, resources):
     assert {e.check_name: e.passed for e in result.get_asset_check_evaluations()}["no_ingest_errors"] is False
 
 
-def test_the_hourly_schedule_pulls_only_configured_sources():
+def test_the_hourly_schedule_pulls_only_configured_batch_sources():
     none = pull_schedule(build_schedule_context(resources={"sources": SourcesResource()}))
-    assert "no pull source is configured" in none.skip_message
+    assert "no hourly pull source is configured" in none.skip_message
+    only_kafka = SourcesResource(kafka_bootstrap="127.0.0.1:1", kafka_topic="t")  # the Kafka sensor owns it
+    assert "kafka_sensor" in pull_schedule(build_schedule_context(resources={"sources": only_kafka})).skip_message
     ctx = build_schedule_context(resources={"sources": SourcesResource(video_feeds="[]", kafka_bootstrap="127.0.0.1:1", kafka_topic="t")},
                                  scheduled_execution_time=datetime(2026, 6, 1, 10, 5, tzinfo=timezone.utc))
     request = pull_schedule(ctx)
     assert request.run_key == "pull:2026-06-01T10"
-    assert sorted(k.path[-1] for k in request.asset_selection) == ["kafka_pull", "video_pull"]
+    assert sorted(k.path[-1] for k in request.asset_selection) == ["video_pull"]

@@ -134,3 +134,34 @@ def test_a_topic_that_does_not_exist_yet_is_simply_empty(kafka):
     with source(kafka, f"absent-{uuid.uuid4().hex[:6]}") as src:
         items, cursor = src.list_new({}, 10)
     assert items == [] and cursor == {"offsets": {}}
+
+
+def test_backlog_counts_from_where_the_next_pull_starts_without_polling(kafka, topic, cdn):
+    for i in range(3):  # one batch each: Tansu reports the high watermark as the last batch's base offset + 1
+        kafka.produce(topic, [ref(cdn, 60 + i)], partition=0)
+    kafka.produce(topic, [ref(cdn, 70)], partition=1)
+    with source(kafka, topic) as src:
+        assert src.backlog() == {f"{topic}:0": 3, f"{topic}:1": 1}  # never committed: from the low watermark
+        assert src.positions() == {f"{topic}:0": (0, 3), f"{topic}:1": (0, 1)}
+        ahead = {"offsets": {f"{topic}:0": 2}}  # a cursor ahead of the (absent) commit wins
+        assert src.backlog(ahead) == {f"{topic}:0": 1, f"{topic}:1": 1}
+        assert src.consumer().assignment() == []  # metadata and offsets only
+        src.commit({"offsets": {f"{topic}:0": 1, f"{topic}:1": 1}})
+    with source(kafka, topic) as src:
+        assert src.backlog() == {f"{topic}:0": 2, f"{topic}:1": 0}
+        assert src.backlog({"offsets": {f"{topic}:0": 0}}) == {f"{topic}:0": 2, f"{topic}:1": 0}  # committed is later
+        batch = collect(src, {})
+        src.commit(batch.cursor)
+        assert [a.source_id for a in batch.arrivals] == ["k61", "k62"]
+        assert src.backlog() == {f"{topic}:0": 0, f"{topic}:1": 0}
+    with source(kafka, f"absent-{uuid.uuid4().hex[:6]}") as src:
+        assert src.backlog() == {}
+
+
+def test_backlog_says_when_the_broker_does_not_answer():
+    from photoatlas.sources.kafka import BrokerUnavailable
+    from tests.servers._proc import free_port
+
+    with KafkaSource(f"127.0.0.1:{free_port()}", "photos", "atlas") as src:
+        with pytest.raises(BrokerUnavailable, match="127.0.0.1"):
+            src.backlog(timeout_s=0.5)

@@ -2,7 +2,6 @@
 
 import json
 import os
-from datetime import datetime
 
 from dagster import ConfigurableResource
 from pydantic import Field
@@ -15,7 +14,7 @@ SOURCES = ("flickr", "unsplash", "video", "kafka")
 class SourcesResource(ConfigurableResource):
     """Settings of each pull source. JSON strings keep the resource flat for the UI."""
 
-    flickr_query: str | None = Field(default=None, description='JSON, e.g. {"text": "harbour", "since": "2024-01-01", "bbox": [-74.3, 40.5, -73.7, 40.9], "open_only": true}; key in FLICKR_API_KEY')
+    flickr_query: str | None = Field(default=None, description='JSON, e.g. {"text": "harbour", "languages": ["en", "fr"], "since": "2024-01-01", "bbox": [-74.3, 40.5, -73.7, 40.9], "open_only": true} (FlickrQuery.from_dict); key in FLICKR_API_KEY')
     unsplash_dataset: str | None = Field(default=None, description="path or URL of the Unsplash Lite photos.tsv* (or its zip)")
     unsplash_width_px: int = 1080
     video_feeds: str | None = Field(default=None, description='JSON list: [{"id": "cam1", "location": "/videos/cam1.mp4", "started_at": "2026-01-01T00:00:00Z"}]')
@@ -36,14 +35,7 @@ class SourcesResource(ConfigurableResource):
         if name == "flickr":
             from photoatlas.sources.flickr import FlickrQuery, FlickrSource
 
-            q = json.loads(self.flickr_query)
-            q["since"] = datetime.fromisoformat(q["since"].replace("Z", "+00:00"))
-            if q.get("until"):
-                q["until"] = datetime.fromisoformat(q["until"].replace("Z", "+00:00"))
-            for key in ("tags", "bbox", "licences"):
-                if key in q and q[key] is not None:
-                    q[key] = tuple(q[key])
-            return FlickrSource(FlickrQuery(**q))
+            return FlickrSource(FlickrQuery.from_dict(json.loads(self.flickr_query)))
         if name == "unsplash":
             from photoatlas.sources.unsplash import UnsplashLiteSource
 
@@ -51,10 +43,7 @@ class SourcesResource(ConfigurableResource):
         if name == "video":
             from photoatlas.sources.video import Feed, VideoSource
 
-            feeds = []
-            for f in json.loads(self.video_feeds):
-                started = f.get("started_at")
-                feeds.append(Feed(f["id"], f["location"], datetime.fromisoformat(started.replace("Z", "+00:00")) if started else None, f.get("pattern", "*")))
+            feeds = [Feed.from_dict(f) for f in json.loads(self.video_feeds)]
             return VideoSource(feeds, frames_per_s=self.video_frames_per_s)
         from photoatlas.sources.kafka import KafkaSource
 

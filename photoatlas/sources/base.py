@@ -16,6 +16,8 @@ from abc import ABC, abstractmethod
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Callable
 
 import pyarrow as pa
 
@@ -94,11 +96,14 @@ class Batch:
 
 
 def collect(source: Source, cursor: dict | None, limit: int | None = None,
-            max_attempts: int = MAX_FETCH_ATTEMPTS) -> Batch:
+            max_attempts: int = MAX_FETCH_ATTEMPTS,
+            on_result: Callable[[Arrival | Failure], None] | None = None) -> Batch:
     """List and fetch the next items; retryable failures ride along in ``cursor["retry"]``.
 
     Every item comes back as an arrival or a failure (failures are reported on every attempt,
     so the errors table shows each one). Items carried for retry are tried first.
+    ``on_result`` (e.g. a progress bar) sees each result as its fetch completes, from the
+    fetch threads, before retry notes are added.
     """
     cursor = copy.deepcopy(cursor or {})
     carried = cursor.pop("retry", [])
@@ -108,12 +113,18 @@ def collect(source: Source, cursor: dict | None, limit: int | None = None,
     new_items, new_cursor = source.list_new(cursor, room) if room is None or room > 0 else ([], cursor)
     work = [(r["item"], r["attempts"]) for r in retry_now] + [(item, 0) for item in new_items]
 
+    def fetch(item: dict) -> Arrival | Failure:
+        result = _safe_fetch(source, item)
+        if on_result is not None:
+            on_result(result)
+        return result
+
     workers = max(1, min(source.max_workers, MAX_WORKERS_CAP, len(work) or 1))
     if workers == 1:
-        results = [_safe_fetch(source, item) for item, _ in work]
+        results = [fetch(item) for item, _ in work]
     else:
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"fetch-{source.name}") as pool:
-            results = list(pool.map(lambda w: _safe_fetch(source, w[0]), work))
+            results = list(pool.map(lambda w: fetch(w[0]), work))  # on Ctrl-C, map cancels the fetches not started
 
     arrivals, failures = [], []
     for (item, attempts), result in zip(work, results, strict=False):
@@ -132,6 +143,16 @@ def collect(source: Source, cursor: dict | None, limit: int | None = None,
     if retry_later:
         new_cursor["retry"] = retry_later
     return Batch(arrivals, failures, new_cursor)
+
+
+def parse_time(value: str | datetime) -> datetime:
+    """A time from a source's settings: a datetime, or ISO 8601 text ("2024-01-01", "…T10:00:00Z")."""
+    if isinstance(value, datetime):
+        return value
+    try:
+        return datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(f"not an ISO date or time: {value!r} (e.g. 2024-01-01 or 2024-01-01T10:00:00Z)") from None
 
 
 def _safe_fetch(source: Source, item: dict) -> Arrival | Failure:

@@ -13,15 +13,16 @@ import calendar
 import copy
 import hashlib
 import json
+import os
 import posixpath
 import threading
 from collections import Counter
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from datetime import datetime, timedelta, timezone
 from urllib.parse import urlsplit
 
 from photoatlas.ingest import Arrival
-from photoatlas.sources.base import Failure, Source
+from photoatlas.sources.base import Failure, Source, parse_time
 from photoatlas.sources.flickr_api import (
     DEFAULT_EXTRAS,
     FLICKR_REST_URL,
@@ -35,6 +36,10 @@ from photoatlas.sources.meta import clean_meta, not_an_image, utcnow
 
 TAKEN_FORMAT = "%Y-%m-%d %H:%M:%S"  # Flickr's taken dates: the camera's wall clock, no zone
 DEFAULT_BATCH = 500
+# Before Flickr opened (February 2004): by default a query walks its whole history, oldest first. A
+# fixed date, not "a year ago", keeps the query's fingerprint (so its cursor) the same from run to run.
+DEFAULT_SINCE = datetime(2004, 1, 1)
+REST_URL_ENV = "PHOTOATLAS_FLICKR_REST_URL"  # another REST endpoint: a proxy, or a local server in tests
 
 
 @dataclass(frozen=True)
@@ -68,6 +73,49 @@ class FlickrQuery:
         if self.date_field not in ("taken", "upload"):
             raise ValueError("date_field is 'taken' or 'upload'")
 
+    @classmethod
+    def from_dict(cls, spec: dict, glossary=None) -> "FlickrQuery":
+        """A query from JSON-like settings ($PHOTOATLAS_FLICKR_QUERY, the CLI's options).
+
+        Times are ISO text (``since`` defaults to DEFAULT_SINCE); ``tags``, ``licences`` and
+        ``languages`` are lists or comma-separated text; ``bbox`` is a list or "min_lon min_lat
+        max_lon max_lat". ``variants`` is a list of ``{"lang", "text", "tags"}`` used as given, or
+        ``{lang: text}`` overrides. ``languages`` translates text and tags word by word with the
+        glossary (photoatlas.sources.glossary); an override replaces a language's translation, and
+        overrides without ``languages`` come beside the query as written (en).
+        """
+        q = dict(spec)
+        unknown = set(q) - {f.name for f in fields(cls)} - {"languages"}
+        if unknown:
+            raise ValueError(f"unknown Flickr query field(s): {', '.join(sorted(unknown))}")
+        q["since"] = parse_time(q["since"]) if q.get("since") else DEFAULT_SINCE
+        if q.get("until"):
+            q["until"] = parse_time(q["until"])
+        for key in ("tags", "image_sizes", "extras"):
+            if q.get(key) is not None:
+                q[key] = tuple(_items(q[key]))
+        if q.get("licences") is not None:
+            q["licences"] = tuple(int(x) for x in _items(q["licences"]))
+        if q.get("bbox") is not None:
+            q["bbox"] = _bbox(q["bbox"])
+        if "params" in q:
+            pairs = q["params"].items() if isinstance(q["params"], dict) else q["params"]
+            q["params"] = tuple((str(k), str(v)) for k, v in pairs)
+        variants, languages = q.pop("variants", None) or [], _items(q.pop("languages", None) or [])
+        if not isinstance(variants, (dict, list, tuple)):
+            raise ValueError("variants is a list of {\"lang\", \"text\", \"tags\"} or an object of language -> text")
+        given = [] if isinstance(variants, dict) else [_variant(v) for v in variants]
+        if languages or isinstance(variants, dict):
+            from photoatlas.sources.glossary import SOURCE_LANG, query_variants
+
+            overrides = dict(variants) if isinstance(variants, dict) else {}
+            wanted = [lang for lang in (languages or [SOURCE_LANG]) if lang not in {v.lang for v in given}]
+            made = query_variants(q.get("text"), q.get("tags", ()), wanted, overrides, glossary)
+            given = [Variant(v["lang"], v["text"], tuple(v["tags"])) for v in made] + given
+        if given:
+            q["variants"] = tuple(given)
+        return cls(**q)
+
     def variant_list(self) -> list[Variant]:
         return list(self.variants) or [Variant("default", self.text, tuple(self.tags))]
 
@@ -81,8 +129,9 @@ class FlickrSource(Source):
     name = "flickr"
 
     def __init__(self, query: FlickrQuery, client: FlickrClient | None = None, cdn: HttpClient | None = None,
-                 base_url: str = FLICKR_REST_URL, max_workers: int = 4, clock=utcnow, batch: int = DEFAULT_BATCH):
+                 base_url: str | None = None, max_workers: int = 4, clock=utcnow, batch: int = DEFAULT_BATCH):
         self.query = query
+        base_url = base_url or os.environ.get(REST_URL_ENV) or FLICKR_REST_URL
         self.client = client or FlickrClient(FlickrCredentials.from_env(), base_url=base_url)
         self.cdn = cdn or HttpClient()
         self.max_workers = max_workers
@@ -118,11 +167,12 @@ class FlickrSource(Source):
             state = {"query": fp, "pending": [], "current": None, "seen": {}, "done_until": self._sec(q.since) - 1}
         allowed = self.allowed_licences()
         room = self.batch if limit is None else limit
+        horizon = self._horizon()  # once per call: slow calls must not chase a moving clock forever
         items: list[dict] = []
         while len(items) < room:
             cur = state["current"]
             if cur is None:
-                if not state["pending"] and not self._extend(state):
+                if not state["pending"] and not self._extend(state, horizon):
                     break
                 a, b, v = state["pending"].pop(0)
                 cur = state["current"] = {"range": [a, b], "variant": v, "page": 1}
@@ -165,10 +215,13 @@ class FlickrSource(Source):
                 state["seen"] = {}  # later slices hold other dates, hence other photos
         return items, state
 
-    def _extend(self, state: dict) -> bool:
-        """Queue the next slice: the rest of a bounded query, or up to the clock for an open one."""
+    def _horizon(self) -> int:
+        """Where the query ends now: its ``until``, or the clock less the settle time for an open one."""
         q = self.query
-        end = self._sec(q.until) if q.until is not None else self._sec(self._clock() - timedelta(seconds=q.settle_s))
+        return self._sec(q.until) if q.until is not None else self._sec(self._clock() - timedelta(seconds=q.settle_s))
+
+    def _extend(self, state: dict, end: int) -> bool:
+        """Queue the next slice: the rest of the query up to ``end`` (the horizon of this call)."""
         if end <= state["done_until"]:
             return False
         state["pending"].append([state["done_until"] + 1, end, 0])
@@ -269,6 +322,41 @@ def photo_meta(photo: dict, licences) -> tuple[dict, list[str]]:
     raw.update(lic)
     meta, meta_warnings = clean_meta(raw)
     return meta, warnings + lic_warnings + meta_warnings
+
+
+def _items(value) -> list[str]:
+    """A list from a JSON list or comma-separated text."""
+    parts = value.split(",") if isinstance(value, str) else list(value)
+    return [str(x).strip() for x in parts if str(x).strip()]
+
+
+def _variant(value) -> Variant:
+    if isinstance(value, Variant):
+        return value
+    if not isinstance(value, dict) or not value.get("lang"):
+        raise ValueError(f"a variant is {{\"lang\": …, \"text\": …, \"tags\": […]}}, not {value!r}")
+    return Variant(str(value["lang"]), value.get("text") or None, tuple(_items(value.get("tags") or [])))
+
+
+def _bbox(value) -> tuple:
+    """(min_lon, min_lat, max_lon, max_lat) from a list or "116 4 127 22" / "116,4,127,22"; numbers kept as
+    JSON would give them (ints stay ints), so the same box always has the same fingerprint."""
+    parts = value.replace(",", " ").split() if isinstance(value, str) else list(value)
+    try:
+        box = tuple(x if isinstance(x, (int, float)) and not isinstance(x, bool) else _number(str(x)) for x in parts)
+    except ValueError:
+        box = ()
+    if len(box) != 4 or not (-180 <= box[0] < box[2] <= 180 and -90 <= box[1] < box[3] <= 90):
+        raise ValueError("bbox is four numbers, min_lon min_lat max_lon max_lat, west < east and south < north: "
+                         f"{value!r}")
+    return box
+
+
+def _number(text: str) -> int | float:
+    try:
+        return int(text)
+    except ValueError:
+        return float(text)
 
 
 def _int(value) -> int | None:

@@ -18,12 +18,13 @@ from pathlib import Path
 import cv2
 
 from photoatlas.ingest import Arrival
-from photoatlas.sources.base import Failure, Source
+from photoatlas.sources.base import Failure, Source, parse_time
 from photoatlas.sources.meta import utcnow
 
 DEFAULT_BATCH = 600
 STREAM_SCHEMES = ("rtsp://", "rtsps://", "rtmp://", "http://", "https://", "udp://", "tcp://", "srt://")
 _NAME_TIME = re.compile(r"(\d{8})[T_-]?(\d{6})")  # cam1_20260301T120000Z.avi, 20260301-120000.mkv, ...
+_ID_UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,41 @@ class Feed:
     @property
     def is_stream(self) -> bool:
         return self.location.startswith(STREAM_SCHEMES)
+
+    def problem(self) -> str | None:
+        """Why this feed cannot be read at all (missing, or a single file OpenCV cannot open); None if it can."""
+        if self.is_stream:
+            return None
+        path = Path(self.location)
+        if not path.exists():
+            return f"{self.location} does not exist"
+        if path.is_file():
+            cap = cv2.VideoCapture(str(path))
+            try:
+                if not cap.isOpened():
+                    return f"OpenCV cannot open {self.location} as a video"
+            finally:
+                cap.release()
+        return None
+
+    @classmethod
+    def from_dict(cls, spec: dict) -> "Feed":
+        """A feed from JSON-like settings: ``location``, and optional ``id`` (default: from the
+        location), ``started_at`` (ISO time of t = 0) and ``pattern``."""
+        location = str(spec["location"])
+        started = spec.get("started_at")
+        return cls(str(spec.get("id") or default_feed_id(location)), location,
+                   parse_time(started) if started else None, spec.get("pattern") or "*")
+
+
+def default_feed_id(location: str) -> str:
+    """A feed id from where the video is: a file's stem, a folder's name, a stream's host and path."""
+    if location.startswith(STREAM_SCHEMES):
+        name = location.split("://", 1)[1].split("?", 1)[0]
+    else:
+        path = Path(location)
+        name = path.name if path.is_dir() else path.stem
+    return _ID_UNSAFE.sub("-", name).strip("-") or "feed"
 
 
 class VideoSource(Source):

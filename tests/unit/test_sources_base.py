@@ -122,3 +122,35 @@ def test_clean_meta_types_and_warnings():
 ])
 def test_not_an_image(data, expected):
     assert not_an_image(data) == expected
+
+
+def test_on_result_sees_every_result_once_from_the_fetch_threads():
+    src = ListSource(["ok", "bad", "ok", "boom", "flaky"] * 4, max_workers=4)
+    seen, lock = [], threading.Lock()
+
+    def on_result(result):
+        with lock:
+            seen.append((result.source_id, type(result).__name__, threading.current_thread().name))
+
+    batch = collect(src, {}, on_result=on_result)
+    assert sorted(int(i) for i, _, _ in seen) == list(range(20))
+    assert sum(kind == "Arrival" for _, kind, _ in seen) == len(batch.arrivals) == 8
+    assert all(name.startswith("fetch-list") for _, _, name in seen)
+    plain = collect(ListSource(["ok", "flaky"]), {})
+    assert [a.source_id for a in plain.arrivals] == ["0"] and len(plain.failures) == 1, "without a callback: as before"
+
+
+def test_ctrl_c_during_a_threaded_batch_drops_the_fetches_not_started():
+    class Slow(ListSource):
+        def fetch(self, item):
+            if item["id"] == 0:
+                raise KeyboardInterrupt
+            import time
+
+            time.sleep(0.05)
+            return super().fetch(item)
+
+    src = Slow(["ok"] * 40, max_workers=2)
+    with pytest.raises(KeyboardInterrupt):
+        collect(src, {})
+    assert len(src.fetched) < 10, "the queued fetches were cancelled, not run to the end (pull relies on it)"

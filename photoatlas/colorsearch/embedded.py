@@ -177,9 +177,9 @@ class EmbeddedColorIndex:
         state = self._current()
         if len(state.grid) == 0:
             return []
-        mask = state.attrs.mask(query.filters)
+        keep = state.attrs.selector(query.filters)
         min_share = np.array([c.min_share for c in query.colors])
-        rows, scored = state.grid.search(query.labs, min_share, limit, mask)
+        rows, scored = state.grid.search(query.labs, min_share, limit, keep)
         palettes = [
             [{"hex": h.decode(), "share": float(s), "coverage": float(c)}
              for h, s, c in zip(state.hex[r], state.share[r], state.grid.coverage[r])]

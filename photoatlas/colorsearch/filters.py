@@ -8,6 +8,7 @@ A photo without the field never passes a filter on it.
 
 from dataclasses import dataclass, fields
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import pyarrow as pa
@@ -58,36 +59,55 @@ class PhotoAttributes:
 
     def mask(self, filters: Filters) -> np.ndarray | None:
         """Bool [N] of the photos that pass, or None when the filters select everything."""
+        keep = self.selector(filters)
+        return None if keep is None else keep(np.arange(len(self.captured_ms)))
+
+    def selector(self, filters: Filters) -> Callable[[np.ndarray], np.ndarray] | None:
+        """A function from photo rows to bools: which of them pass (None: every photo does).
+
+        The work is per row asked about, so a search that filters only its candidates never
+        touches the other photos; only a label filter builds a mask over all photos first."""
         if filters.is_empty:
             return None
-        keep = np.ones(len(self.captured_ms), dtype=bool)
+        tests = []
         wanted = {"source": filters.sources, "licence": filters.licences}
         if filters.partition is not None:
             wanted["partition"] = (filters.partition,)
         for level, value in filters.place:
             if level == "geohash":
-                keep &= np.char.startswith(self.geohash, value.encode())
+                prefix = value.encode()
+                tests.append(lambda rows, p=prefix: np.char.startswith(self.geohash[rows], p))
             else:
                 wanted[f"place_{level}"] = wanted.get(f"place_{level}", ()) + (value,)
         for name, values in wanted.items():
             if values:
                 vocab = self.vocab[name]
-                codes = [i for i, v in enumerate(vocab) if v in set(values)]
-                if name.startswith("place_") and len(set(values)) > 1:
-                    codes = []  # two different exact values for one level: nothing matches
-                keep &= np.isin(self.codes[CODED.index(name)], codes)
+                allowed = np.zeros(len(vocab) + 1, dtype=bool)  # [0]: null (code -1) never passes
+                if not (name.startswith("place_") and len(set(values)) > 1):  # two exact values: none pass
+                    allowed[1:] = [v in set(values) for v in vocab]
+                codes = self.codes[CODED.index(name)]
+                tests.append(lambda rows, c=codes, a=allowed: a[c[rows] + 1])
         lo, hi = filters.captured_from_ms, filters.captured_to_ms
         if lo is not None or hi is not None:
-            known = self.captured_ms != NO_TIME
-            keep &= known & (self.captured_ms >= (lo if lo is not None else NO_TIME))
-            if hi is not None:
-                keep &= self.captured_ms < hi
-        for label in filters.labels:
-            code = np.flatnonzero(self.label_vocab == label)
-            hit = (self.label_code == (code[0] if len(code) else -2)) & (self.label_score >= filters.label_min_score)
-            has = np.zeros(len(keep), dtype=bool)
-            has[self.label_row[hit]] = True
-            keep &= has
+            lo = lo if lo is not None else NO_TIME + 1
+            hi = hi if hi is not None else np.iinfo(np.int64).max
+            tests.append(lambda rows: (self.captured_ms[rows] >= lo) & (self.captured_ms[rows] < hi))
+        if filters.labels:
+            has = np.ones(len(self.captured_ms), dtype=bool)
+            for label in filters.labels:
+                code = np.flatnonzero(self.label_vocab == label)
+                hit = (self.label_code == (code[0] if len(code) else -2)) & (self.label_score >= filters.label_min_score)
+                one = np.zeros(len(has), dtype=bool)
+                one[self.label_row[hit]] = True
+                has &= one
+            tests.append(lambda rows: has[rows])
+
+        def keep(rows: np.ndarray) -> np.ndarray:
+            out = np.ones(len(rows), dtype=bool)
+            for test in tests:
+                out &= test(rows)
+            return out
+
         return keep
 
     def save(self, folder: Path) -> None:

@@ -14,8 +14,10 @@ Search (one query colour; several are handled alike, see :meth:`PaletteGrid.sear
    same top-k as scoring every photo (``tests/unit/test_colorsearch_embedded.py``).
 """
 
+import threading
 from dataclasses import dataclass, fields
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -28,6 +30,9 @@ FIRST_TAU_FRACTION = 0.85  # first threshold, as a fraction of the best score an
 TAU_STEP = 0.8  # how fast the threshold falls, level by level, once `limit` photos match
 TAU_STEP_EMPTY = 0.6  # ... and while fewer do
 SCORE_BATCH = 256  # candidates scored exactly at a time, best upper bound first
+JOIN_FACTOR = 8  # a colour's list joins the intersection when at most this many times the shortest...
+JOIN_FLOOR = 2_000  # ... or this long: flagging an entry costs ~1/20 of bounding a photo
+SEEN = np.uint8(0x80)  # flag bit of a candidate already taken (joined lists use the low bits)
 SUPPORTS = SupportCache(256)  # shared by every grid of the process: supports do not depend on data
 COVERAGE_LEVELS = np.array([0, .01, .02, .03, .05, .07, .1, .13, .16, .2, .25, .3, .35, .4, .45, .5,
                             .55, .6, .65, .7, .75, .8, .85, .9, .95, 1.0])
@@ -43,6 +48,14 @@ def _kth(parts: list[Scored], k: int) -> float | None:
     scores = np.concatenate([p.score for p in parts]) if parts else np.zeros(0)
     scores = scores[scores > 0]
     return float(np.partition(scores, len(scores) - k)[len(scores) - k]) if len(scores) >= k else None
+
+
+def first_of_each(rows: np.ndarray, scratch: np.ndarray) -> np.ndarray:
+    """``rows`` without repeats (in no particular order), using ``scratch`` (int32, one slot per
+    photo, any content): linear, where sorting 200 k rows costs ten times as much."""
+    at = np.arange(len(rows), dtype=np.int32)
+    scratch[rows] = at
+    return rows[scratch.take(rows) == at].astype(np.int64)
 
 
 def unique_sorted(a: np.ndarray) -> np.ndarray:
@@ -87,6 +100,13 @@ class PaletteGrid:
         return cls(np.asarray(photo_ids), lab, coverage, valid, packed, rows[order].astype(np.int32),
                    cell_start, level_count, cell_max_cov)
 
+    def _scratch(self) -> np.ndarray:
+        """This thread's int32 work array of one slot per photo (searches may run in threads)."""
+        local = self.__dict__.setdefault("_local", threading.local())
+        if getattr(local, "array", None) is None or len(local.array) != len(self):
+            local.array = np.empty(len(self), dtype=np.int32)
+        return local.array
+
     def cells_of(self, rows) -> np.ndarray:
         """``[P, K]`` grid cells of the photos' palette colours (-1: padding)."""
         k = self.packed.shape[1] // 2
@@ -105,10 +125,10 @@ class PaletteGrid:
         # plain ndarray views of the memory maps: np.memmap's per-index overhead is not free
         return cls(**{f.name: np.asarray(np.load(folder / f"{f.name}.npy", mmap_mode="r")) for f in fields(cls)})
 
-    def _gather(self, cells, simmax, tau_j, min_share, done=None) -> np.ndarray:
-        """Photo rows having a palette colour in ``cells`` with ``simmax · coverage ≥ tau_j`` and
-        ``coverage ≥ min_share`` — a superset: thresholds round down to a coverage level. With
-        ``done`` (colours already gathered per cell, updated in place) only the new ones."""
+    def _entries(self, cells, simmax, tau_j, min_share, done=None) -> np.ndarray:
+        """Photo rows (with repeats) of the palette colours in ``cells`` with ``simmax · coverage ≥
+        tau_j`` and ``coverage ≥ min_share`` — a superset: thresholds round down to a coverage
+        level. With ``done`` (colours already taken per cell, updated in place) only the new ones."""
         counts = self._counts(cells, simmax, tau_j, min_share)
         start = self.cell_start[cells]
         if done is not None:
@@ -116,10 +136,13 @@ class PaletteGrid:
             start, counts, done[:] = start + done, counts - done, counts
         total = int(counts.sum())
         if not total:
-            return np.zeros(0, dtype=np.int64)
+            return np.zeros(0, dtype=np.int32)
         ends = np.cumsum(counts)
-        idx = np.repeat(start - (ends - counts), counts) + np.arange(total)
-        return unique_sorted(self.ent_photo.take(idx)).astype(np.int64)
+        return self.ent_photo.take(np.repeat(start - (ends - counts), counts) + np.arange(total))
+
+    def _gather(self, cells, simmax, tau_j, min_share, done=None) -> np.ndarray:
+        """:meth:`_entries` as sorted unique photo rows."""
+        return unique_sorted(self._entries(cells, simmax, tau_j, min_share, done)).astype(np.int64)
 
     def _counts(self, cells, simmax, tau_j, min_share) -> np.ndarray:
         need = np.maximum(min_share, tau_j / simmax)
@@ -144,22 +167,26 @@ class PaletteGrid:
             return np.where(np.isfinite(inverse), len(simmax_by_cell) / inverse, 0.0) * (1 + 1e-5)
 
     def search(self, query_lab: np.ndarray, min_share: np.ndarray, limit: int,
-               mask: np.ndarray | None = None) -> tuple[np.ndarray, Scored]:
+               keep: "np.ndarray | Callable[[np.ndarray], np.ndarray] | None" = None) -> tuple[np.ndarray, Scored]:
         """Rows of the ``limit`` best photos (best first, ties by photo id) and their scores.
 
         The score is the harmonic mean of the per-colour ``s_j``, and ``s_i ≤ M_i``, the largest
         ``simmax · coverage`` of colour ``i``; so a photo scoring ``τ`` has, for every ``j``,
-        ``s_j ≥ τ_j = 1 / (n/τ - Σ_{i≠j} 1/M_i)``. One colour leads (the one with the fewest
-        candidates). For a threshold ``τ`` that falls level by level:
+        ``s_j ≥ τ_j = 1 / (n/τ - Σ_{i≠j} 1/M_i)``. For a threshold ``τ`` that falls level by level:
 
-        1. gather the photos with a palette colour of the lead with ``simmax · coverage ≥ τ_lead``
-           (only those new since the last level): every photo left out scores below ``τ``;
-        2. bound each new photo from its own palette (``simmax · coverage`` per colour, combined
-           like the score) and score the photos bounded at ``τ`` or more exactly, best bound
-           first, until the k-th score beats both ``τ`` and the next bound: then nothing
+        1. take, for each *joined* colour ``j``, the palette colours with ``simmax · coverage ≥ τ_j``
+           (only those new since the last level) and flag their photos with ``j``'s bit; the
+           photos flagged by every joined colour are the new candidates — every photo left out
+           scores below ``τ``. The colour with the fewest entries is always joined, the others
+           when their lists are not much longer (flagging an entry costs a fraction of bounding
+           a photo, so intersecting several lists beats bounding all of one long list);
+        2. bound each new candidate from its own palette (``simmax · coverage`` per colour,
+           combined like the score) and score the photos bounded at ``τ`` or more exactly, best
+           bound first, until the k-th score beats both ``τ`` and the next bound: then nothing
            unscored can beat it, and the top ``limit`` is exact.
 
-        ``mask`` (bool [N]) keeps only photos that pass the query's filters.
+        ``keep`` (bool [N], or a function from rows to bools) keeps only photos that pass the
+        query's filters; it is asked only about candidates.
         """
         n = len(query_lab)
         supports, simmax_by_cell = [], np.zeros((n, N_CELLS + 1), dtype=np.float32)  # last: padding (cell -1)
@@ -173,23 +200,33 @@ class PaletteGrid:
         if not best_possible.all():
             return empty, score_palettes(query_lab, min_share, *self._rows(empty))
         inverse_sum = float((1.0 / best_possible).sum())
-        def lead_threshold(t: float, j: int) -> float:
+
+        def threshold(t: float, j: int) -> float:
             return 0.0 if t == 0.0 else 1.0 / (n / t - inverse_sum + 1.0 / best_possible[j])
 
         tau = FIRST_TAU_FRACTION * n / inverse_sum
-        sizes = [int(self._counts(cells, sm, lead_threshold(tau, j), min_share[j]).sum())
-                 for j, (cells, sm) in enumerate(supports)]
-        lead = int(np.argmin(sizes))  # the colour with the fewest candidates leads throughout
-        done = np.zeros(len(supports[lead][0]), dtype=np.int64)
-        seen = np.zeros(len(self), dtype=bool)  # rows whose upper bound is known
+        sizes = np.array([int(self._counts(cells, sm, threshold(tau, j), min_share[j]).sum())
+                          for j, (cells, sm) in enumerate(supports)])
+        joined = [int(j) for j in np.argsort(sizes, kind="stable") if sizes[j] <= JOIN_FACTOR * max(sizes.min(), JOIN_FLOOR)]
+        done = [np.zeros(len(supports[j][0]), dtype=np.int64) for j in joined]
+        every = (1 << len(joined)) - 1
+        flags = np.zeros(len(self), dtype=np.uint8)  # bit i: in joined list i; SEEN: candidate already taken
+        scratch = self._scratch()
         pool_rows, pool_ub = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
         scored_rows, parts = [], []
         while True:
-            new = self._gather(*supports[lead], lead_threshold(tau, lead), min_share[lead], done)
-            new = new[~seen[new]]
-            seen[new] = True
-            if mask is not None:
-                new = new[mask[new]]
+            fresh = []
+            for i, j in enumerate(joined):
+                rows = self._entries(*supports[j], threshold(tau, j), min_share[j], done[i])
+                if len(joined) > 1:
+                    flags[rows] |= np.uint8(1 << i)
+                fresh.append(rows)
+            new = np.concatenate(fresh) if len(fresh) > 1 else fresh[0]
+            new = new[flags.take(new) == (every if len(joined) > 1 else 0)]  # in every joined list, not yet taken
+            new = first_of_each(new, scratch)
+            flags[new] |= SEEN
+            if keep is not None:
+                new = new[keep(new) if callable(keep) else keep[new]]
             ub = self._upper_bound(new, simmax_by_cell, min_share)
             pool_rows, pool_ub = np.concatenate([pool_rows, new[ub > 0]]), np.concatenate([pool_ub, ub[ub > 0]])
             ready = np.flatnonzero(pool_ub > tau - SCORE_EPS)
@@ -205,16 +242,16 @@ class PaletteGrid:
                 next_ub = float(pool_ub[ready[start]]) if start < len(ready) else 0.0
                 kth = _kth(parts, limit)
                 finished = kth is not None and kth > max(tau, next_ub) + SCORE_EPS
-            keep = np.ones(len(pool_rows), dtype=bool)
-            keep[ready[:start]] = False
-            pool_rows, pool_ub = pool_rows[keep], pool_ub[keep]
+            unscored = np.ones(len(pool_rows), dtype=bool)
+            unscored[ready[:start]] = False
+            pool_rows, pool_ub = pool_rows[unscored], pool_ub[unscored]
             kth = _kth(parts, limit)
             unscored_best = float(pool_ub.max()) if len(pool_ub) else 0.0
             if tau == 0.0 or finished or (kth is not None and kth > max(tau, unscored_best) + SCORE_EPS):
                 break
             tau *= TAU_STEP if kth is not None else TAU_STEP_EMPTY
-            if lead_threshold(tau, lead) < COVERAGE_LEVELS[1]:
-                tau = 0.0  # below the finest coverage level: gather the rest
+            if min(threshold(tau, j) for j in joined) < COVERAGE_LEVELS[1]:
+                tau = 0.0  # below the finest coverage level: take the rest
         if not parts:
             return empty, score_palettes(query_lab, min_share, *self._rows(empty))
         rows = np.concatenate(scored_rows)

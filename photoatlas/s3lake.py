@@ -13,6 +13,15 @@ from photoatlas.lake import KeyNotFound, Lake
 MAX_ATTEMPTS = 8
 
 
+def s3_client(endpoint_url: str | None = None, region: str | None = None):
+    """A boto3 S3 client as the lake uses it: credentials from the AWS chain, adaptive retries."""
+    import boto3
+    from botocore.config import Config
+
+    config = Config(retries={"max_attempts": MAX_ATTEMPTS, "mode": "adaptive"}, connect_timeout=10, read_timeout=60)
+    return boto3.client("s3", endpoint_url=endpoint_url, region_name=region, config=config)
+
+
 @dataclass(frozen=True)
 class S3Lake(Lake):
     bucket: str
@@ -22,11 +31,7 @@ class S3Lake(Lake):
 
     @cached_property
     def _client(self):
-        import boto3
-        from botocore.config import Config
-
-        config = Config(retries={"max_attempts": MAX_ATTEMPTS, "mode": "adaptive"}, connect_timeout=10, read_timeout=60)
-        return boto3.client("s3", endpoint_url=self.endpoint_url, region_name=self.region, config=config)
+        return s3_client(self.endpoint_url, self.region)
 
     def __getstate__(self):  # the boto3 client is rebuilt where the lake is unpickled
         return asdict(self)

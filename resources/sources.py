@@ -22,6 +22,9 @@ class SourcesResource(ConfigurableResource):
     kafka_bootstrap: str | None = None
     kafka_topic: str | None = None
     kafka_group: str = "photoatlas"
+    kafka_objects: str | None = Field(default=None, description="where messages' object keys are read: s3://bucket[/prefix] or a local folder; s3:// URLs in messages (any bucket) use the same S3 client")
+    s3_endpoint_url: str | None = Field(default=None, description="S3-protocol endpoint for kafka_objects, as the lake's (PHOTOATLAS_S3_ENDPOINT); None = AWS")
+    s3_region: str | None = Field(default=None, description="region for kafka_objects, as the lake's (AWS_REGION)")
     batch_limit: int = Field(default=500, ge=1, description="items per pull run")
 
     def configured(self) -> list[str]:
@@ -33,7 +36,8 @@ class SourcesResource(ConfigurableResource):
         if name not in self.configured():
             raise ValueError(f"source {name!r} is not configured (see README, Sources)")
         if name == "flickr":
-            from photoatlas.sources.flickr import FlickrQuery, FlickrSource
+            from photoatlas.sources.flickr import FlickrSource
+            from photoatlas.sources.flickr_query import FlickrQuery
 
             return FlickrSource(FlickrQuery.from_dict(json.loads(self.flickr_query)))
         if name == "unsplash":
@@ -46,8 +50,10 @@ class SourcesResource(ConfigurableResource):
             feeds = [Feed.from_dict(f) for f in json.loads(self.video_feeds)]
             return VideoSource(feeds, frames_per_s=self.video_frames_per_s)
         from photoatlas.sources.kafka import KafkaSource
+        from photoatlas.sources.kafka_objects import objects_getter
 
-        return KafkaSource(self.kafka_bootstrap, self.kafka_topic, self.kafka_group)
+        getter = objects_getter(self.kafka_objects, self.s3_endpoint_url, self.s3_region) if self.kafka_objects else None
+        return KafkaSource(self.kafka_bootstrap, self.kafka_topic, self.kafka_group, object_getter=getter)
 
 
 def sources_from_env() -> SourcesResource:
@@ -57,4 +63,7 @@ def sources_from_env() -> SourcesResource:
         video_feeds=os.environ.get("PHOTOATLAS_VIDEO_FEEDS"),
         kafka_bootstrap=os.environ.get("PHOTOATLAS_KAFKA_BOOTSTRAP"),
         kafka_topic=os.environ.get("PHOTOATLAS_KAFKA_TOPIC"),
+        kafka_objects=os.environ.get("PHOTOATLAS_KAFKA_OBJECTS"),
+        s3_endpoint_url=os.environ.get("PHOTOATLAS_S3_ENDPOINT"),  # the lake's S3 settings
+        s3_region=os.environ.get("AWS_REGION"),
     )

@@ -15,7 +15,7 @@ from dagster import (
 )
 
 from assets.sources import CURSOR_KEY
-from photoatlas.sources.kafka import BROKER_TIMEOUT_S, BrokerUnavailable, plan_pull
+from photoatlas.sources.kafka_backlog import BROKER_TIMEOUT_S, BrokerUnavailable, plan_pull
 from pipelines.jobs import pull_job
 from resources.sources import SourcesResource
 

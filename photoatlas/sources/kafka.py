@@ -2,7 +2,8 @@
 
 Each message is JSON: ``{"id": ..., "url": "https://..." | "s3://bucket/key"}`` or
 ``{"id": ..., "key": "object/key"}``, with optional metadata (``meta`` object, or title, tags,
-lat, lon, ... at the top level). The source assigns itself every partition of the topic (no
+lat, lon, ... at the top level); keys and s3:// URLs are read by an ``object_getter``
+(``kafka_objects``). The source assigns itself every partition of the topic (no
 group rebalancing: a batch pull starts in milliseconds), starts each at the later of the
 group's committed offset and the cursor's, and reads until it has ``limit`` messages, every
 partition is at its end, or ``max_wait_s`` passed. ``commit(cursor)`` commits the cursor's
@@ -12,28 +13,26 @@ re-delivers the messages, and the lake's content hashing drops the second copy. 
 
 One consumer per group at a time: the Dagster layer serialises runs (it reads one batch per run).
 ``positions``/``backlog`` tell, without polling or joining the group, how far the group is behind
-the topic; :func:`plan_pull` is the small state machine a sensor uses to request one pull per
-backlog (and to ask again, a bounded number of times, when a pull left the offsets where they were).
+the topic (``kafka_backlog``, which also holds the sensor's pull plan).
 """
 
 import base64
 import copy
-import hashlib
 import json
 import time
-from dataclasses import dataclass
 from typing import Callable
 
 from confluent_kafka import OFFSET_STORED, Consumer, KafkaError, KafkaException, TopicPartition
 
 from photoatlas.ingest import Arrival
+from photoatlas.sources import kafka_backlog
 from photoatlas.sources.base import Failure, Source
 from photoatlas.sources.http import HttpClient, HttpError
+from photoatlas.sources.kafka_backlog import BROKER_TIMEOUT_S, partition_key
+from photoatlas.sources.kafka_objects import ObjectNameRefused
 from photoatlas.sources.meta import clean_meta, not_an_image, utcnow
 
 DEFAULT_BATCH = 500
-BROKER_TIMEOUT_S = 5.0  # per metadata/offset request in positions(): a sensor tick must stay short
-MAX_PULLS_PER_BACKLOG = 3  # pulls requested for one unchanged backlog before plan_pull asks for a human
 META_FIELDS = ("title", "description", "tags", "owner", "owner_id", "licence", "license", "lat", "lon", "taken_at")
 
 
@@ -44,7 +43,7 @@ class KafkaSource(Source):
                  object_getter: Callable[[str], bytes] | None = None, max_workers: int = 4,
                  poll_timeout_s: float = 0.5, max_wait_s: float = 30.0, consumer_config: dict | None = None,
                  clock=utcnow, batch: int = DEFAULT_BATCH):
-        """``object_getter(key_or_s3_url) -> bytes`` reads referenced objects (e.g. from the landing bucket)."""
+        """``object_getter(key_or_s3_url) -> bytes`` reads referenced objects (kafka_objects.objects_getter)."""
         self.topic = topic
         self.config = {
             "bootstrap.servers": bootstrap_servers,
@@ -74,7 +73,7 @@ class KafkaSource(Source):
             self._consumer = None
 
     def _key(self, partition: int) -> str:
-        return f"{self.topic}:{partition}"
+        return partition_key(self.topic, partition)
 
     def list_new(self, cursor: dict, limit: int | None = None) -> tuple[list[dict], dict]:
         state = copy.deepcopy(cursor) if cursor else {}
@@ -113,33 +112,9 @@ class KafkaSource(Source):
         return items, state
 
     def positions(self, cursor: dict | None = None, timeout_s: float = BROKER_TIMEOUT_S) -> dict[str, tuple[int, int]]:
-        """Per "topic:partition": (the offset the next pull starts at, the high watermark).
-
-        The start is what list_new starts at: the later of the group's committed offset and the
-        cursor's, the low watermark where neither exists (or retention removed it). Metadata and
-        offset requests only: no poll, no assignment, no group join. Raises BrokerUnavailable.
-        """
-        offsets = (cursor or {}).get("offsets", {})
-        c = self.consumer()
-        try:
-            topic_md = c.list_topics(self.topic, timeout=timeout_s).topics.get(self.topic)
-            if topic_md is None or topic_md.error is not None or not topic_md.partitions:
-                return {}  # no such topic (yet): nothing to pull
-            parts = sorted(topic_md.partitions)
-            committed = c.committed([TopicPartition(self.topic, p) for p in parts], timeout=timeout_s)
-            out = {}
-            for tp in committed:
-                if tp.error is not None:
-                    raise KafkaException(tp.error)
-                marks = c.get_watermark_offsets(TopicPartition(self.topic, tp.partition), timeout=timeout_s)
-                if marks is None:
-                    raise BrokerUnavailable(f"no watermarks for {self._key(tp.partition)} within {timeout_s:g} s")
-                low, high = marks
-                pos = max(tp.offset, int(offsets.get(self._key(tp.partition), -1)))
-                out[self._key(tp.partition)] = (min(max(pos, low), high), high)
-            return out
-        except KafkaException as e:
-            raise BrokerUnavailable(f"{self.config['bootstrap.servers']}: {e.args[0] if e.args else e}") from e
+        """Per "topic:partition": (where the next pull starts, the high watermark); see kafka_backlog.positions."""
+        return kafka_backlog.positions(self.consumer(), self.topic, cursor, timeout_s,
+                                       servers=self.config["bootstrap.servers"])
 
     def backlog(self, cursor: dict | None = None, timeout_s: float = BROKER_TIMEOUT_S) -> dict[str, int]:
         """Per "topic:partition": messages between where the next pull starts and the high watermark."""
@@ -207,57 +182,10 @@ class KafkaSource(Source):
             return self.object_getter(name)
         except (KeyError, FileNotFoundError) as e:
             raise _Refused("object_missing", f"{name}: {e}", False) from e
+        except ObjectNameRefused as e:
+            raise _Refused("object_refused", f"{name}: {e}", False) from e
         except Exception as e:  # the store is down or refused us: worth another try later
             raise _Refused("object_error", f"{name}: {type(e).__name__}: {e}", True) from e
-
-
-class BrokerUnavailable(Exception):
-    """The broker did not answer a metadata or offset request (down, unreachable, or too slow)."""
-
-
-@dataclass
-class PullPlan:
-    """What a sensor does on one tick: request ``run_key`` (or skip, saying ``reason``), then keep ``cursor``."""
-
-    run_key: str | None
-    reason: str
-    cursor: dict
-    lag: int
-
-
-def plan_pull(group: str, positions: dict[str, tuple[int, int]], retry: list | None, last: dict | None,
-              last_pull_finished: bool, max_pulls: int = MAX_PULLS_PER_BACKLOG) -> PullPlan:
-    """One pull per backlog of ``group``.
-
-    ``positions`` come from KafkaSource.positions, ``retry`` are the pull cursor's carried items,
-    ``last`` is the previous plan's cursor; ``last_pull_finished`` whether the pull it requested
-    has ended. The run key is a digest of where the pull starts and ends (and which items it
-    retries), so an unchanged backlog is requested once; a pull that ended without moving the
-    offsets (failed, cancelled) is requested again, at most ``max_pulls`` times.
-    """
-    last = last or {}
-    lag = sum(high - start for start, high in positions.values())
-    retry = retry or []
-    if lag == 0 and not retry:
-        where = ", ".join(f"{k}@{high}" for k, (_, high) in sorted(positions.items())) or "no partitions"
-        return PullPlan(None, f"no backlog: lag 0 ({where})", last, 0)
-    state = {"group": group, "positions": {k: list(v) for k, v in sorted(positions.items())},
-             "retry": sorted(f"{r['item'].get('ref')}#{r.get('attempts')}" for r in retry)}
-    key = hashlib.sha256(json.dumps(state, sort_keys=True).encode()).hexdigest()[:16]
-    what = f"lag {lag}" + (f", {len(retry)} to retry" if retry else "")
-    if key != last.get("key"):
-        run_key = f"kafka:{key}"
-        return PullPlan(run_key, what, {"key": key, "run_key": run_key, "pulls": 1, **state}, lag)
-    pulls = int(last.get("pulls", 1))
-    if not last_pull_finished:
-        why = f"{last['run_key']} already requested for this backlog ({what}); waiting for it"
-        return PullPlan(None, why, last, lag)
-    if pulls >= max_pulls:
-        return PullPlan(None, f"{pulls} pulls left this backlog where it was ({what}); see the failed kafka_pull runs "
-                              "(a new message or a kafka_pull run by hand starts again)", last, lag)
-    run_key = f"kafka:{key}:{pulls + 1}"
-    return PullPlan(run_key, f"{what} (pull {pulls + 1} of {max_pulls}: the last one did not move the offsets)",
-                    {**last, "run_key": run_key, "pulls": pulls + 1}, lag)
 
 
 class _Refused(Exception):
@@ -279,21 +207,3 @@ def _item(msg) -> dict:
         except UnicodeDecodeError:
             item["value_b64"] = base64.b64encode(value).decode("ascii")
     return item
-
-
-def s3_getter(client, default_bucket: str | None = None) -> Callable[[str], bytes]:
-    """An object_getter over a boto3 S3 client: takes 's3://bucket/key' or a key in ``default_bucket``."""
-
-    def get(name: str) -> bytes:
-        if name.startswith("s3://"):
-            bucket, _, key = name[5:].partition("/")
-        elif default_bucket:
-            bucket, key = default_bucket, name
-        else:
-            raise KeyError(f"{name}: a bare key needs a default bucket")
-        try:
-            return client.get_object(Bucket=bucket, Key=key)["Body"].read()
-        except client.exceptions.NoSuchKey as e:
-            raise KeyError(name) from e
-
-    return get

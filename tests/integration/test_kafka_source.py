@@ -159,9 +159,31 @@ def test_backlog_counts_from_where_the_next_pull_starts_without_polling(kafka, t
 
 
 def test_backlog_says_when_the_broker_does_not_answer():
-    from photoatlas.sources.kafka import BrokerUnavailable
+    from photoatlas.sources.kafka_backlog import BrokerUnavailable
     from tests.servers._proc import free_port
 
     with KafkaSource(f"127.0.0.1:{free_port()}", "photos", "atlas") as src:
         with pytest.raises(BrokerUnavailable, match="127.0.0.1"):
             src.backlog(timeout_s=0.5)
+
+
+def test_object_keys_are_read_from_the_s3_bucket_of_the_kafka_objects_setting(kafka, topic, s3_env, monkeypatch):
+    """PHOTOATLAS_KAFKA_OBJECTS=s3://bucket/prefix: bare keys under the prefix, s3:// URLs of any bucket."""
+    from resources.sources import sources_from_env
+
+    landing, other = f"landing-{uuid.uuid4().hex[:8]}", f"other-{uuid.uuid4().hex[:8]}"
+    s3 = s3_env.client()
+    for bucket in (landing, other):
+        s3.create_bucket(Bucket=bucket)
+    s3.put_object(Bucket=landing, Key="kafka/in/1.jpg", Body=jpeg("s3-1"))
+    s3.put_object(Bucket=other, Key="x/2.jpg", Body=jpeg("s3-2"))
+    kafka.produce(topic, [json.dumps({"id": "s1", "key": "in/1.jpg"}),
+                          json.dumps({"id": "s2", "url": f"s3://{other}/x/2.jpg"}),
+                          json.dumps({"id": "s3", "key": "in/none.jpg"})], partition=0)
+    for name, value in {"PHOTOATLAS_KAFKA_BOOTSTRAP": kafka.bootstrap, "PHOTOATLAS_KAFKA_TOPIC": topic,
+                        "PHOTOATLAS_KAFKA_OBJECTS": f"s3://{landing}/kafka", "PHOTOATLAS_S3_ENDPOINT": s3_env.endpoint}.items():
+        monkeypatch.setenv(name, value)  # credentials and AWS_REGION: s3_env, as for the lake
+    with sources_from_env().build("kafka") as src:
+        batch = collect(src, {})
+    assert {a.source_id: a.read() for a in batch.arrivals} == {"s1": jpeg("s3-1"), "s2": jpeg("s3-2")}
+    assert [(f.source_id, f.code, f.retryable) for f in batch.failures] == [("s3", "object_missing", False)]

@@ -9,9 +9,11 @@ import pytest
 from photoatlas.ingest import ingest
 from photoatlas.lake import LocalLake
 from photoatlas.sources import collect, failures_table
-from photoatlas.sources.flickr import FlickrQuery, FlickrSource, Variant
+from photoatlas.sources.flickr import FlickrSource
 from photoatlas.sources.flickr_api import MAX_RESULTS_WINDOW, FlickrAPIError, FlickrClient, FlickrCredentials
+from photoatlas.sources.flickr_query import FlickrQuery, Variant
 from photoatlas.sources.http import HttpClient, HttpPolicy
+from photoatlas.sources.pulling import CursorFile, pull
 from photoatlas.sources.ratelimit import TokenBucket
 from tests.servers.http_fakes import FakeFlickr, FakeTime, Reply, flickr_corpus
 
@@ -225,3 +227,23 @@ def test_open_ended_upload_feed_follows_the_clock(small):
     assert len(more) == 19 and not ({i["id"] for i in items} & {i["id"] for i in more})
     none, _ = src.list_new(cursor, 1000)
     assert none == []
+
+
+def test_an_open_ended_query_stops_at_each_calls_horizon(tmp_path):
+    """Listing takes time; an open-ended query must not keep chasing the clock within one call."""
+    now = NOW.replace(month=6)  # after the corpus below
+    ticks = []
+
+    def slow_clock():  # every look at the clock is 30 s later, as if each API call took that long
+        ticks.append(1)
+        assert len(ticks) < 500, "the listing keeps chasing the clock"
+        return now + timedelta(seconds=30 * len(ticks))
+
+    policy, fake_time = HttpPolicy(connect_timeout_s=2, read_timeout_s=1, total_timeout_s=5), FakeTime()
+    with FakeFlickr("k", flickr_corpus(12, datetime(2026, 5, 1), timedelta(days=20))) as server:
+        client = FlickrClient(FlickrCredentials("k"), base_url=server.url("/services/rest/"),
+                              http=HttpClient(policy, sleep=fake_time.sleep, rng=random.Random(1)), sleep=fake_time.sleep)
+        source = FlickrSource(FlickrQuery(since=datetime(2026, 4, 1), text="lighthouse"), client=client,
+                              cdn=HttpClient(policy), clock=slow_clock)
+        report = pull(source, CursorFile(tmp_path / "c", "flickr", "q"), tmp_path / "inbox", chunk=5)
+    assert report.up_to_date and report.landed == 12 and report.error is None

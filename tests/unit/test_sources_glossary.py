@@ -5,7 +5,7 @@ from datetime import datetime
 
 import pytest
 
-from photoatlas.sources.flickr import DEFAULT_SINCE, FlickrQuery, Variant
+from photoatlas.sources.flickr_query import DEFAULT_SINCE, FlickrQuery, Variant
 from photoatlas.sources.glossary import (
     BUNDLED_GLOSSARY,
     GLOSSARY_ENV,

@@ -30,8 +30,9 @@ FIRST_TAU_FRACTION = 0.85  # first threshold, as a fraction of the best score an
 TAU_STEP = 0.8  # how fast the threshold falls, level by level, once `limit` photos match
 TAU_STEP_EMPTY = 0.6  # ... and while fewer do
 SCORE_BATCH = 256  # candidates scored exactly at a time, best upper bound first
-JOIN_FACTOR = 8  # a colour's list joins the intersection when at most this many times the shortest...
+JOIN_FACTOR = 16  # a colour's list joins the intersection when at most this many times the shortest...
 JOIN_FLOOR = 2_000  # ... or this long: flagging an entry costs ~1/20 of bounding a photo
+MAX_JOINED = 2  # a third list costs more to flag than its colour saves; the bound checks that colour
 SEEN = np.uint8(0x80)  # flag bit of a candidate already taken (joined lists use the low bits)
 SUPPORTS = SupportCache(256)  # shared by every grid of the process: supports do not depend on data
 COVERAGE_LEVELS = np.array([0, .01, .02, .03, .05, .07, .1, .13, .16, .2, .25, .3, .35, .4, .45, .5,
@@ -177,9 +178,9 @@ class PaletteGrid:
         1. take, for each *joined* colour ``j``, the palette colours with ``simmax · coverage ≥ τ_j``
            (only those new since the last level) and flag their photos with ``j``'s bit; the
            photos flagged by every joined colour are the new candidates — every photo left out
-           scores below ``τ``. The colour with the fewest entries is always joined, the others
-           when their lists are not much longer (flagging an entry costs a fraction of bounding
-           a photo, so intersecting several lists beats bounding all of one long list);
+           scores below ``τ``. The colour with the fewest entries is always joined, a second one
+           when its list is not much longer (flagging an entry costs a fraction of bounding a
+           photo, so intersecting two lists beats bounding all of one long list);
         2. bound each new candidate from its own palette (``simmax · coverage`` per colour,
            combined like the score) and score the photos bounded at ``τ`` or more exactly, best
            bound first, until the k-th score beats both ``τ`` and the next bound: then nothing
@@ -207,7 +208,7 @@ class PaletteGrid:
         tau = FIRST_TAU_FRACTION * n / inverse_sum
         sizes = np.array([int(self._counts(cells, sm, threshold(tau, j), min_share[j]).sum())
                           for j, (cells, sm) in enumerate(supports)])
-        joined = [int(j) for j in np.argsort(sizes, kind="stable") if sizes[j] <= JOIN_FACTOR * max(sizes.min(), JOIN_FLOOR)]
+        joined = [int(j) for j in np.argsort(sizes, kind="stable") if sizes[j] <= JOIN_FACTOR * max(sizes.min(), JOIN_FLOOR)][:MAX_JOINED]
         done = [np.zeros(len(supports[j][0]), dtype=np.int64) for j in joined]
         every = (1 << len(joined)) - 1
         flags = np.zeros(len(self), dtype=np.uint8)  # bit i: in joined list i; SEEN: candidate already taken

@@ -89,6 +89,23 @@ def test_grid_search_with_a_filter_mask_equals_brute_force(grid):
         assert mask[rows].all()
 
 
+def test_a_filter_function_is_asked_about_candidates_only(grid):
+    mask = np.random.default_rng(7).random(len(grid)) < 0.3
+    asked = []
+
+    def keep(rows):
+        asked.append(len(rows))
+        return mask[rows]
+
+    for query in random_queries(seed=9, n=12):
+        min_share = np.array([c.min_share for c in query.colors])
+        asked.clear()
+        rows, _ = grid.search(query.labs, min_share, 10, keep)
+        brute_rows, _ = grid.brute_force(query.labs, min_share, 10, mask)
+        assert list(rows) == list(brute_rows)
+        assert sum(asked) < len(grid) // 2  # never a pass over every photo
+
+
 def test_grid_returns_fewer_when_few_photos_match(grid):
     query = ColorQuery.of("#ff0000", "#00ff00", "#0000ff", min_share=0.3)
     rows, scored = grid.search(query.labs, np.full(3, 0.3), 10)

@@ -25,6 +25,7 @@ from pipelines.cli_runs import (
     REPO_ROOT,
     check_java,
     drop_into_inbox,
+    inbox_folder,
     materialise_and_summarise,
     materialise_hours,
     prepare_instance,
@@ -117,10 +118,11 @@ def cmd_ingest(args) -> int:
         return 2
     files = sorted(p for p in source.rglob("*") if p.is_file() and not p.name.startswith("."))
     subdir = f"{source.name}-{datetime.now(timezone.utc):%Y%m%dT%H%M%S}"
-    placed = drop_into_inbox(files, home.inbox, subdir)
+    inbox = inbox_folder()
+    placed = drop_into_inbox(files, inbox, subdir)
     photos = [p for p in placed if not p.name.endswith(".json")]
     hours = sorted({hour_key(datetime.fromtimestamp(p.stat().st_mtime, tz=timezone.utc)) for p in photos})
-    print(f"{len(photos)} photo(s) (+{len(placed) - len(photos)} sidecars) → {home.inbox / subdir}; arrival hour(s): {', '.join(hours) or 'none'}")
+    print(f"{len(photos)} photo(s) (+{len(placed) - len(photos)} sidecars) → {inbox / subdir}; arrival hour(s): {', '.join(hours) or 'none'}")
     if not args.run:
         print("the inbox sensor picks them up while `photoatlas ui` runs; or re-run with --run")
         return 0

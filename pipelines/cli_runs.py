@@ -31,6 +31,14 @@ def check_java() -> None:
         sys.exit("photoatlas: Java 17+ is needed for Spark and was not found on PATH (install OpenJDK 17).")
 
 
+def inbox_folder() -> Path:
+    """The inbox the configured environment watches (``PHOTOATLAS_INBOX`` in production), so what a
+    command lands there is what the inbox sensor and ``--run`` see."""
+    from pipelines.environment import resource
+
+    return Path(resource("inbox").path)
+
+
 def drop_into_inbox(files: list[Path], inbox: Path, subdir: str, arrived: datetime | None = None) -> list[Path]:
     """Copy photos (and sidecars) into the inbox; their arrival time is now, or ``arrived``."""
     target = inbox / subdir

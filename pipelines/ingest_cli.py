@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from photoatlas.config import Home
-from pipelines.cli_runs import materialise_and_summarise, prepare_instance
+from pipelines.cli_runs import inbox_folder, materialise_and_summarise, prepare_instance
 
 
 def _usage_error(args, message) -> int:
@@ -34,7 +34,7 @@ def _pull(args, home: Home, source, cursor_file, what: str) -> int:
                 bar.update(1)
 
         with source:
-            report = pull(source, cursor_file, home.inbox, limit=args.limit or None, chunk=args.chunk,
+            report = pull(source, cursor_file, inbox_folder(), limit=args.limit or None, chunk=args.chunk,
                           restart=args.restart, on_result=on_result)
     print(format_report(report, what))
     if report.error:

@@ -181,6 +181,23 @@ def test_video_frames_land_once_with_their_feed_and_time(home, tmp_path, capsys)
     assert "OpenCV cannot open" in capsys.readouterr().err
 
 
+def test_production_lands_in_the_configured_inbox(home, tmp_path, monkeypatch, capsys):
+    """Where PHOTOATLAS_INBOX points away from the home, the commands land there (what the sensor watches)."""
+    for name, value in {"PHOTOATLAS_ENV": "production", "PHOTOATLAS_INBOX": str(tmp_path / "shared-inbox"),
+                        "PHOTOATLAS_LAKE_URL": "s3://unused/lake", "PHOTOATLAS_CASSANDRA_HOSTS": "127.0.0.1",
+                        "PHOTOATLAS_ES_URL": "http://127.0.0.1:1"}.items():
+        monkeypatch.setenv(name, value)
+    write_video(tmp_path / "dock.avi", 2)
+    assert main(["ingest", "video", str(tmp_path / "dock.avi"), "--fps", "1"]) == 0
+    assert len(photos_in(tmp_path / "shared-inbox" / "sources" / "video")) == 2
+    assert not (home.inbox / "sources").exists()
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "a.jpg").write_bytes(b"\xff\xd8 not really a photo: ingest only copies it")
+    assert main(["ingest", "folder", str(tmp_path / "mine")]) == 0
+    assert [p.name for p in (tmp_path / "shared-inbox").glob("mine-*/*")] == ["a.jpg"]
+    assert str(tmp_path / "shared-inbox") in capsys.readouterr().out
+
+
 @pytest.mark.slow
 def test_video_with_run_goes_through_every_stage(home, tmp_path, monkeypatch, capsys):
     monkeypatch.delitem(sys.modules, "pipelines.definitions", raising=False)  # its resources follow this test's home

@@ -17,6 +17,7 @@ LOCAL_SPARK_CONFIG = {
     "spark.driver.host": "127.0.0.1",
     "spark.driver.bindAddress": "127.0.0.1",
     "spark.ui.enabled": "false",
+    "spark.ui.showConsoleProgress": "false",  # stage bars would interleave with the CLI's output; the Dagster UI shows progress
     "spark.sql.session.timeZone": "UTC",
     "spark.python.worker.reuse": "true",
     "spark.task.maxFailures": "4",

@@ -9,7 +9,15 @@ import json
 import time
 from pathlib import Path
 
-from dagster import AssetExecutionContext, AssetsDefinition, MaterializeResult, MetadataValue, asset
+from dagster import (
+    AssetExecutionContext,
+    AssetKey,
+    AssetsDefinition,
+    DagsterInstance,
+    MaterializeResult,
+    MetadataValue,
+    asset,
+)
 
 from assets._checks import results, specs
 from photoatlas.landing import land
@@ -21,8 +29,9 @@ from resources.sources import SOURCES, SourcesResource
 CURSOR_KEY = "cursor"
 
 
-def _last_cursor(context: AssetExecutionContext) -> dict:
-    event = context.instance.get_latest_materialization_event(context.asset_key)
+def last_cursor(instance: DagsterInstance, key: AssetKey) -> dict:
+    """The cursor a pull asset stored with its last materialisation ({} before the first)."""
+    event = instance.get_latest_materialization_event(key)
     if event is None or event.asset_materialization is None:
         return {}
     value = event.asset_materialization.metadata.get(CURSOR_KEY)
@@ -41,12 +50,12 @@ def pull_asset(name: str) -> AssetsDefinition:
     )
     def _pull(context: AssetExecutionContext, sources: SourcesResource, inbox: InboxResource) -> MaterializeResult:
         started = time.monotonic()
+        cursor = last_cursor(context.instance, context.asset_key)
         if name not in sources.configured():
             context.log.warning("%s is not configured; nothing pulled (see README, Sources)", name)
             skipped = Outcome("no_fetch_failures", True, "not configured: nothing fetched", {"configured": False})
-            return MaterializeResult(metadata={"configured": False, CURSOR_KEY: MetadataValue.json(_last_cursor(context))},
+            return MaterializeResult(metadata={"configured": False, CURSOR_KEY: MetadataValue.json(cursor)},
                                      check_results=results([skipped], checks))
-        cursor = _last_cursor(context)
         with sources.build(name) as source:
             batch = collect(source, cursor, limit=sources.batch_limit)
             counts = land(batch.arrivals, batch.failures, Path(inbox.path), name)

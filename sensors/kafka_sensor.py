@@ -14,7 +14,7 @@ from dagster import (
     sensor,
 )
 
-from assets.sources import CURSOR_KEY
+from assets.sources import last_cursor
 from photoatlas.sources.kafka_backlog import BROKER_TIMEOUT_S, BrokerUnavailable, plan_pull
 from pipelines.jobs import pull_job
 from resources.sources import SourcesResource
@@ -36,7 +36,7 @@ def kafka_sensor(context: SensorEvaluationContext, sources: SourcesResource):
     if running is not None:
         return SkipReason(f"a kafka_pull run is still running ({running.run_id}, {running.status.value}): "
                           "one consumer per group at a time")
-    pull_cursor = _pull_cursor(context)
+    pull_cursor = last_cursor(context.instance, KAFKA_PULL)  # offsets ahead of a lost commit, retries
     try:
         with sources.build("kafka") as source:
             positions = source.positions(pull_cursor, timeout_s=BROKER_TIMEOUT_S)
@@ -71,12 +71,3 @@ def _finished(context: SensorEvaluationContext, run_key: str | None) -> bool:
         return False
     runs = context.instance.get_runs(filters=RunsFilter(tags={REQUEST_TAG: run_key}), limit=1)
     return bool(runs) and runs[0].status in DONE
-
-
-def _pull_cursor(context: SensorEvaluationContext) -> dict:
-    """The cursor kafka_pull stored with its last materialisation (offsets ahead of a lost commit, retries)."""
-    event = context.instance.get_latest_materialization_event(KAFKA_PULL)
-    if event is None or event.asset_materialization is None:
-        return {}
-    value = event.asset_materialization.metadata.get(CURSOR_KEY)
-    return value.value if value is not None else {}

@@ -1,17 +1,21 @@
 """The embedded colour index: no server, one Parquet file per partition under a folder.
 
 Writes replace whole partition files atomically (write a temporary file, then rename), so
-re-indexing an hour is exact and a crash leaves the old file. Search runs on a
-:class:`~photoatlas.colorsearch.grid.PaletteGrid` built from all partition files; it is cached
-as ``.npy`` files under ``<root>/.grid/<fingerprint>/`` (memory-mapped on the next open) and
-rebuilt when any partition file changes.
+re-indexing an hour is exact and a crash leaves the old file. Search runs on
+:class:`~photoatlas.colorsearch.grid.PaletteGrid` s built from the partition files: a *base* grid,
+cached as ``.npy`` files under ``<root>/.grid/<fingerprint>/`` (memory-mapped on the next open),
+and, after writes, a small *delta* grid over the partition files written since, built in memory;
+the base's rows of rewritten or removed files are hidden. Each part is searched exactly and the
+parts' top results merged, so the answer equals one grid over every file. When the delta grows
+past a share of the base (or on the first search of an index), the base is rebuilt in full.
 """
 
 import hashlib
+import json
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Iterable
 from urllib.parse import quote, unquote
@@ -26,15 +30,29 @@ from photoatlas.colorsearch.filters import PhotoAttributes
 from photoatlas.colorsearch.grid import PaletteGrid
 from photoatlas.colorsearch.index import BulkIndexError, make_hits
 from photoatlas.colorsearch.query import ColorQuery, Hit
+from photoatlas.colorsearch.scoring import Scored, top_k
+
+
+GRID_FORMAT = "grid-v2"  # part of every cache's name: a new layout never reads an old cache
+DELTA_MAX_SHARE = 0.2  # a delta over this share of the base's photos triggers a full rebuild
+DELTA_MAX_PHOTOS = 200_000  # ... as does one over this many photos (delta grids live in memory)
+
+
+@dataclass
+class _Part:
+    """One searchable grid with the per-photo arrays hits need; ``hidden`` rows never match."""
+
+    grid: PaletteGrid
+    attrs: PhotoAttributes
+    hex: np.ndarray  # [N, K] bytes
+    share: np.ndarray  # [N, K] float64
+    hidden: np.ndarray | None = None  # bool [N]
 
 
 @dataclass
 class _State:
     fingerprint: str
-    grid: PaletteGrid
-    attrs: PhotoAttributes
-    hex: np.ndarray  # [N, K] bytes
-    share: np.ndarray  # [N, K] float64
+    parts: list
 
 
 def docs_to_table(docs: list[dict]) -> tuple[pa.Table, dict[str, str]]:
@@ -174,19 +192,35 @@ class EmbeddedColorIndex:
         return set(pq.read_table(path, columns=["photo_id"]).column("photo_id").to_pylist()) if path.exists() else set()
 
     def search(self, query: ColorQuery, limit: int = 10) -> list[Hit]:
-        state = self._current()
-        if len(state.grid) == 0:
-            return []
-        keep = state.attrs.selector(query.filters)
         min_share = np.array([c.min_share for c in query.colors])
-        rows, scored = state.grid.search(query.labs, min_share, limit, keep)
+        found = []  # (part, rows, scored) of every part
+        for part in self._current().parts:
+            if len(part.grid) == 0:
+                continue
+            keep = _combine(part.attrs.selector(query.filters), part.hidden)
+            rows, scored = part.grid.search(query.labs, min_share, limit, keep)
+            found.append((part, rows, scored))
+        if not found:
+            return []
+        ids = np.concatenate([part.grid.photo_ids[rows] for part, rows, _ in found])
+        merged = Scored(*(np.concatenate([getattr(sc, f.name) for _, _, sc in found]) for f in fields(Scored)))
+        pick = top_k(merged.score, ids, limit)  # each part's top is exact, so the top of their union is
+        origin = [(part, r) for part, rows, _ in found for r in rows]
         palettes = [
             [{"hex": h.decode(), "share": float(s), "coverage": float(c)}
-             for h, s, c in zip(state.hex[r], state.share[r], state.grid.coverage[r])]
-            for r in rows
+             for h, s, c in zip(part.hex[r], part.share[r], part.grid.coverage[r])]
+            for part, r in (origin[i] for i in pick)
         ]
-        ids = [state.grid.photo_ids[r].decode() for r in rows]
-        return make_hits(query, scored, np.arange(len(rows)), ids, palettes)
+        picked = Scored(*(getattr(merged, f.name)[pick] for f in fields(Scored)))
+        return make_hits(query, picked, np.arange(len(pick)), [i.decode() for i in ids[pick]], palettes)
+
+    def _identities(self) -> dict[str, str]:
+        """``{file name: size, mtime, inode}`` of every partition file: any rewrite changes it."""
+        if not self._partitions_dir.exists():
+            return {}
+        with os.scandir(self._partitions_dir) as scan:
+            return {e.name: f"{e.stat().st_size}:{e.stat().st_mtime_ns}:{e.stat().st_ino}"
+                    for e in scan if e.name.endswith(".parquet")}
 
     def _fingerprint(self) -> str:
         """Changes whenever a partition file is written, replaced or removed. Every write renames
@@ -197,40 +231,87 @@ class EmbeddedColorIndex:
             folder_mtime = None
         if folder_mtime is not None and self._checked[0] == folder_mtime:
             return self._checked[1]
-        digest = hashlib.sha1()
-        if self._partitions_dir.exists():
-            with os.scandir(self._partitions_dir) as scan:
-                entries = sorted((e.name, e.stat()) for e in scan if e.name.endswith(".parquet"))
-            for name, stat in entries:
-                digest.update(f"{name}:{stat.st_size}:{stat.st_mtime_ns}:{stat.st_ino}\n".encode())
-        self._checked = (folder_mtime, digest.hexdigest()[:16])
+        self._checked = (folder_mtime, _digest(self._identities()))
         return self._checked[1]
 
     def _current(self) -> _State:
         fingerprint = self._fingerprint()
         if self._state is not None and self._state.fingerprint == fingerprint:
             return self._state
+        now = self._identities()
+        base_dir = self._base_dir()
+        if base_dir is not None:
+            built_from = json.loads((base_dir / "files.json").read_text())
+            changed = sorted(name for name, ident in now.items() if built_from.get(name) != ident)
+            gone = {name for name, ident in built_from.items() if now.get(name) != ident}
+            base = self._load_part(base_dir)
+            delta_rows = sum(pq.ParquetFile(self._partitions_dir / n).metadata.num_rows for n in changed)
+            if delta_rows <= min(DELTA_MAX_PHOTOS, DELTA_MAX_SHARE * max(len(base.grid), 1)):
+                if gone:
+                    order = json.loads((base_dir / "file_order.json").read_text())
+                    gone_files = [i for i, name in enumerate(order) if name in gone]
+                    base.hidden = np.isin(np.load(base_dir / "row_file.npy"), gone_files)
+                table = self._read_files([self._partitions_dir / n for n in changed])
+                self._state = _State(fingerprint, [base, _part_of(table)])
+                return self._state
         cache = self.root / ".grid" / fingerprint
         if not (cache / "complete").exists():
-            self._build(cache)
-        self._state = _State(fingerprint, PaletteGrid.load(cache), PhotoAttributes.load(cache),
-                             np.asarray(np.load(cache / "hex.npy", mmap_mode="r")),
-                             np.asarray(np.load(cache / "share.npy", mmap_mode="r")))
+            self._build(cache, now)
+        self._state = _State(fingerprint, [self._load_part(cache)])
         return self._state
 
-    def _build(self, cache: Path) -> None:
+    def _base_dir(self) -> Path | None:
+        grids = self.root / ".grid"
+        done = [d for d in grids.iterdir() if (d / "complete").exists()] if grids.exists() else []
+        return done[0] if len(done) == 1 and (done[0] / "files.json").exists() else None
+
+    @staticmethod
+    def _load_part(folder: Path) -> _Part:
+        return _Part(PaletteGrid.load(folder), PhotoAttributes.load(folder),
+                     np.asarray(np.load(folder / "hex.npy", mmap_mode="r")),
+                     np.asarray(np.load(folder / "share.npy", mmap_mode="r")))
+
+    def _read_files(self, files: list[Path]) -> pa.Table:
+        return pa.concat_tables([self._read(p) for p in files]) if files else DOC_SCHEMA.empty_table()
+
+    def _build(self, cache: Path, identities: dict[str, str]) -> None:
         files = self._files()
-        table = pa.concat_tables([self._read(p) for p in files]) if files else DOC_SCHEMA.empty_table()
-        lab, share, coverage, valid, hexes = table_palettes(table)
-        ids = np.array(table.column("photo_id").to_pylist(), dtype=bytes)
+        tables = [self._read(p) for p in files]
+        table = pa.concat_tables(tables) if tables else DOC_SCHEMA.empty_table()
         cache.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(dir=cache.parent, prefix="building-"))
-        PaletteGrid.build(ids, lab, coverage, valid).save(staging)
-        PhotoAttributes.from_table(table).save(staging)
-        np.save(staging / "hex.npy", hexes)
-        np.save(staging / "share.npy", share)
+        part = _part_of(table)
+        part.grid.save(staging)
+        part.attrs.save(staging)
+        np.save(staging / "hex.npy", part.hex)
+        np.save(staging / "share.npy", part.share)
+        np.save(staging / "row_file.npy", np.repeat(np.arange(len(tables), dtype=np.int32), [t.num_rows for t in tables]))
+        (staging / "file_order.json").write_text(json.dumps([p.name for p in files]))
+        (staging / "files.json").write_text(json.dumps({p.name: identities.get(p.name) for p in files}))
         (staging / "complete").touch()
         for old in cache.parent.iterdir():
             if old.is_dir() and old.name != staging.name:
                 shutil.rmtree(old, ignore_errors=True)
         staging.replace(cache)
+
+
+def _part_of(table: pa.Table) -> _Part:
+    lab, share, coverage, valid, hexes = table_palettes(table)
+    ids = np.array(table.column("photo_id").to_pylist(), dtype=bytes)
+    return _Part(PaletteGrid.build(ids, lab, coverage, valid), PhotoAttributes.from_table(table), hexes, share)
+
+
+def _combine(select, hidden):
+    """One keep-function from a filter selector (or None) and hidden rows (or None)."""
+    if hidden is None:
+        return select
+    if select is None:
+        return lambda rows: ~hidden[rows]
+    return lambda rows: select(rows) & ~hidden[rows]
+
+
+def _digest(identities: dict[str, str]) -> str:
+    digest = hashlib.sha1(GRID_FORMAT.encode())
+    for name in sorted(identities):
+        digest.update(f"{name}:{identities[name]}\n".encode())
+    return digest.hexdigest()[:16]

@@ -211,6 +211,45 @@ def test_a_second_process_reuses_the_cached_grid(index, tmp_path):
     assert len(list((index.root / ".grid").iterdir())) == 1  # the stale cache is gone
 
 
+def test_searches_after_writes_equal_a_fresh_index(index, docs, tmp_path, monkeypatch):
+    """Writes after the grid was built are searched through a delta over the rewritten files, the
+    base's copies of them hidden: the answers must be those of an index built from scratch."""
+    import shutil
+
+    import photoatlas.colorsearch.embedded as embedded
+
+    monkeypatch.setattr(embedded, "DELTA_MAX_SHARE", 10.0)  # this small index: every write stays a delta
+
+    queries = [ColorQuery.of(*c) for c in (("orange",), ("teal", "white"), ("#3050a0",), ("grey", "pink"),
+                                            ("navy", "gold", "#e0c0a0"))]
+    index.search(queries[0], 10)  # the base grid
+    base = sorted(p.name for p in (index.root / ".grid").iterdir())
+    extra = [to_document(r) for r in random_records(40, seed=9, partition=HOUR_B, prefix="n")]
+    index.upsert(extra)  # a partition rewritten
+    index.upsert([dict(docs[3], partition=HOUR_B)])  # a photo moved between hours
+    index.replace_partition("2024-05-02-00:00", [to_document(r) for r in random_records(5, seed=10, partition="2024-05-02-00:00", prefix="q")])
+    for query in queries:
+        fresh_root = tmp_path / f"fresh-{len(list(tmp_path.iterdir()))}"
+        shutil.copytree(index.root / "partitions", fresh_root / "partitions")
+        assert index.search(query, 20) == EmbeddedColorIndex(fresh_root).search(query, 20), [c.text for c in query.colors]
+    assert sorted(p.name for p in (index.root / ".grid").iterdir()) == base  # no full rebuild for small writes
+    index.delete_partition(HOUR_A)
+    fresh = tmp_path / "after-delete"
+    shutil.copytree(index.root / "partitions", fresh / "partitions")
+    assert index.search(queries[1], 50) == EmbeddedColorIndex(fresh).search(queries[1], 50)
+    assert all(h.photo_id not in {d["photo_id"] for d in docs if d["partition"] == HOUR_A} for h in index.search(queries[0], 500))
+
+
+def test_a_large_write_rebuilds_the_base(index):
+    """400 new photos on a base of 500 are over DELTA_MAX_SHARE: the base is rebuilt in full."""
+    index.search(ColorQuery.of("red"), 1)
+    before = sorted(p.name for p in (index.root / ".grid").iterdir())
+    index.upsert([to_document(r) for r in random_records(400, seed=12, partition="2024-05-03-00:00", prefix="b")])
+    assert len(index.search(ColorQuery.of("red"), 5)) == 5
+    after = sorted(p.name for p in (index.root / ".grid").iterdir())
+    assert after != before and len(after) == 1
+
+
 def test_replace_partition_keeps_the_last_good_version_of_a_failing_document(index, docs):
     hour_a = [d for d in docs if d["partition"] == HOUR_A]
     broken = dict(hour_a[0], captured_at="yesterday")

@@ -31,8 +31,15 @@ RANGE_TAGS = ("dagster/asset_partition_range_start", "dagster/asset_partition_ra
 RUN_TAGS_IN_ALERT = ("dagster/failure_reason", "dagster/backfill", "dagster/sensor_name", "dagster/schedule_name")
 
 
-def _after(cursor: str | None) -> int | None:
-    return json.loads(cursor)["after_storage_id"] if cursor else None
+def _next_records(context: SensorEvaluationContext, event_type: DagsterEventType) -> list:
+    """This tick's events of one type, oldest first: those after the cursor, or on a first tick the last day's."""
+    after = json.loads(context.cursor)["after_storage_id"] if context.cursor else None
+    since = None if after is not None else time.time() - FIRST_TICK_LOOKBACK_S
+    if event_type == DagsterEventType.RUN_FAILURE:  # a run status change: the instance has its own query for those
+        query = RunStatusChangeRecordsFilter(event_type, after_storage_id=after, after_timestamp=since)
+        return list(context.instance.fetch_run_status_changes(query, limit=MAX_EVENTS_PER_TICK, ascending=True).records)
+    query = EventRecordsFilter(event_type, after_cursor=after, after_timestamp=since)
+    return list(context.instance.get_event_records(query, limit=MAX_EVENTS_PER_TICK, ascending=True))
 
 
 def _cursor(records, previous: str | None) -> str | None:
@@ -99,16 +106,7 @@ def _describe(seen: int, built: list[Alert], new: int, report: DeliveryReport, c
 @sensor(minimum_interval_seconds=30, default_status=DefaultSensorStatus.RUNNING)
 def check_failure_alerts(context: SensorEvaluationContext, alerts: AlertsResource):
     """A failed asset check (ERROR or WARN) → one alert naming the asset, partition, check and run."""
-    after = _after(context.cursor)
-    records = context.instance.get_event_records(
-        EventRecordsFilter(
-            DagsterEventType.ASSET_CHECK_EVALUATION,
-            after_cursor=after,
-            after_timestamp=None if after is not None else time.time() - FIRST_TICK_LOOKBACK_S,
-        ),
-        limit=MAX_EVENTS_PER_TICK,
-        ascending=True,
-    )
+    records = _next_records(context, DagsterEventType.ASSET_CHECK_EVALUATION)
     runs = {}
     built = []
     for record in records:
@@ -138,17 +136,7 @@ def check_failure_alerts(context: SensorEvaluationContext, alerts: AlertsResourc
 @sensor(minimum_interval_seconds=30, default_status=DefaultSensorStatus.RUNNING)
 def run_failure_alerts(context: SensorEvaluationContext, alerts: AlertsResource):
     """A failed run (any job, any code location of this instance) → one alert with its failed steps and errors."""
-    after = _after(context.cursor)
-    result = context.instance.fetch_run_status_changes(
-        RunStatusChangeRecordsFilter(
-            DagsterEventType.RUN_FAILURE,
-            after_storage_id=after,
-            after_timestamp=None if after is not None else time.time() - FIRST_TICK_LOOKBACK_S,
-        ),
-        limit=MAX_EVENTS_PER_TICK,
-        ascending=True,
-    )
-    records = list(result.records)
+    records = _next_records(context, DagsterEventType.RUN_FAILURE)
     built = []
     for record in records:
         entry = record.event_log_entry

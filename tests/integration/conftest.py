@@ -17,5 +17,24 @@ def s3_env(s3_server, monkeypatch):
     return s3_server
 
 
+@pytest.fixture(scope="module")
+def kafka(tmp_path_factory):
+    """A Tansu broker (Kafka protocol) on loopback, one per test module."""
+    from tests.servers.kafka import KafkaServer
+
+    server = KafkaServer(tmp_path_factory.mktemp("tansu")).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def cdn():
+    """A local image CDN that the Kafka messages' URLs point at."""
+    from tests.servers.http_fakes import FakeImageCDN
+
+    with FakeImageCDN() as server:
+        yield server
+
+
 from tests.servers.cassandra import cassandra_server  # noqa: E402,F401  (one node per session, shared)
 from tests.servers.elasticsearch import elasticsearch_server  # noqa: E402,F401  (one ES-API server per session)

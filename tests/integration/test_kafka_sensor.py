@@ -23,25 +23,9 @@ from photoatlas.sources.kafka import KafkaSource
 from resources.inbox import InboxResource
 from resources.sources import SourcesResource
 from sensors.kafka_sensor import CONSUMER_TAG, REQUEST_TAG, kafka_sensor
-from tests.servers.http_fakes import FakeImageCDN
 
 pytestmark = pytest.mark.integration
 KAFKA_PULL = next(a for a in pull_assets if a.key == AssetKey("kafka_pull"))
-
-
-@pytest.fixture(scope="module")
-def kafka(tmp_path_factory):
-    from tests.servers.kafka import KafkaServer
-
-    server = KafkaServer(tmp_path_factory.mktemp("tansu")).start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def cdn():
-    with FakeImageCDN() as server:
-        yield server
 
 
 @pytest.fixture

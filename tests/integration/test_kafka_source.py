@@ -9,27 +9,12 @@ import pytest
 from photoatlas.sources import collect
 from photoatlas.sources.http import HttpClient, HttpPolicy
 from photoatlas.sources.kafka import KafkaSource
-from tests.servers.http_fakes import FakeImageCDN, FakeTime, Reply, jpeg
+from tests.servers.http_fakes import FakeTime, Reply, jpeg
 
 pytestmark = pytest.mark.integration
 
 NOW = datetime(2026, 3, 1, 10, 30, tzinfo=timezone.utc)
 FAST = HttpPolicy(connect_timeout_s=2, read_timeout_s=1, total_timeout_s=5, max_attempts=2)
-
-
-@pytest.fixture(scope="module")
-def kafka(tmp_path_factory):
-    from tests.servers.kafka import KafkaServer
-
-    server = KafkaServer(tmp_path_factory.mktemp("tansu")).start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def cdn():
-    with FakeImageCDN() as server:
-        yield server
 
 
 @pytest.fixture

@@ -77,7 +77,10 @@ class DuckDBCountsStore(CountsStore):
 
     def __init__(self, path: str | Path = ":memory:", threads: int | None = None):
         self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self.con = duckdb.connect(self.path, config={"threads": threads} if threads else {})
+        self.ensure_schema()  # idempotent: a store nobody wrote yet reads as empty, not as an error
 
     def ensure_schema(self) -> None:
         for ddl in _SCHEMA:

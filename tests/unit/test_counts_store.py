@@ -142,3 +142,13 @@ def test_queries_answer_from_the_cube(store):
         store.by_period("planet", "all")
     with pytest.raises(ValueError):
         store.by_period("country", "May 2024")
+
+
+def test_a_store_nobody_wrote_reads_as_empty(tmp_path):
+    """`photoatlas counts` before any county_counts run: empty answers, not a missing-file error."""
+    store = DuckDBCountsStore(tmp_path / "not-yet" / "counts.duckdb")
+    try:
+        assert len(store.top("county", "all", 10)) == 0
+        assert store.total("county", "all") == 0
+    finally:
+        store.close()

@@ -1,6 +1,8 @@
 """The Dagster-free half of the ``photoatlas`` command: questions answered from the core.
 
-``pipelines/cli.py`` adds the orchestration commands (demo, ui, ingest) on top of this parser.
+``pipelines/cli.py`` adds the orchestration commands (demo, ui, ingest, backfill) and, from
+``pipelines/query_cli.py``, the questions asked of the serving stores (counts, similar, labels,
+search-color) on top of this parser.
 """
 
 import argparse

@@ -70,10 +70,17 @@ class S3Server:
                             aws_secret_access_key=self.secret_key, region_name="us-east-1")
 
     def _ready(self) -> bool:
+        """Ready once an object can be written and read back: the S3 port answers before the
+        volume server has registered, and a first write in that window fails."""
         if not port_open(self.port):
             return False
-        self.client().list_buckets()
-        return True
+        client = self.client()
+        client.create_bucket(Bucket="ready-probe")
+        client.put_object(Bucket="ready-probe", Key="probe", Body=b"ok")
+        ok = client.get_object(Bucket="ready-probe", Key="probe")["Body"].read() == b"ok"
+        client.delete_object(Bucket="ready-probe", Key="probe")
+        client.delete_bucket(Bucket="ready-probe")
+        return ok
 
     def stop(self) -> None:
         if self.proc:

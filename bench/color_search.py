@@ -85,15 +85,12 @@ def _run_size(root: Path, n: int, n_queries: int, n_brute: int, seed: int) -> di
         results.append(index.search(q, 10))
         cpu.append(time.thread_time() - c)
         wall.append(time.perf_counter() - w)
-    state = index._current()
     brute_wall, agree = [], 0
     for q, hits, i in zip(queries, results, range(n_brute)):
-        mask = state.attrs.mask(q.filters)
         t = time.perf_counter()
-        rows, scored = state.grid.brute_force(q.labs, np.array([c.min_share for c in q.colors]), 10, mask)
+        expected = index.brute_force(q, 10)
         brute_wall.append(time.perf_counter() - t)
-        expected = [(state.grid.photo_ids[r].decode(), float(s)) for r, s in zip(rows, scored.score)]
-        agree += expected == [(h.photo_id, h.score) for h in hits]
+        agree += [(h.photo_id, h.score) for h in expected] == [(h.photo_id, h.score) for h in hits]
     wall_ms, cpu_ms = np.array(wall) * 1e3, np.array(cpu) * 1e3
     sizes = np.array([len(q.colors) for q in queries])
     pct = lambda a, q: float(np.percentile(a, q))  # noqa: E731

@@ -192,13 +192,24 @@ class EmbeddedColorIndex:
         return set(pq.read_table(path, columns=["photo_id"]).column("photo_id").to_pylist()) if path.exists() else set()
 
     def search(self, query: ColorQuery, limit: int = 10) -> list[Hit]:
+        return self._search(query, limit, brute=False)
+
+    def brute_force(self, query: ColorQuery, limit: int = 10) -> list[Hit]:
+        """The same answer as :meth:`search` by scoring every photo: the reference for tests and benchmarks."""
+        return self._search(query, limit, brute=True)
+
+    def _search(self, query: ColorQuery, limit: int, brute: bool) -> list[Hit]:
         min_share = np.array([c.min_share for c in query.colors])
         found = []  # (part, rows, scored) of every part
         for part in self._current().parts:
             if len(part.grid) == 0:
                 continue
             keep = _combine(part.attrs.selector(query.filters), part.hidden)
-            rows, scored = part.grid.search(query.labs, min_share, limit, keep)
+            if brute:
+                mask = None if keep is None else keep(np.arange(len(part.grid)))
+                rows, scored = part.grid.brute_force(query.labs, min_share, limit, mask)
+            else:
+                rows, scored = part.grid.search(query.labs, min_share, limit, keep)
             found.append((part, rows, scored))
         if not found:
             return []

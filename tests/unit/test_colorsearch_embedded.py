@@ -232,6 +232,7 @@ def test_searches_after_writes_equal_a_fresh_index(index, docs, tmp_path, monkey
         fresh_root = tmp_path / f"fresh-{len(list(tmp_path.iterdir()))}"
         shutil.copytree(index.root / "partitions", fresh_root / "partitions")
         assert index.search(query, 20) == EmbeddedColorIndex(fresh_root).search(query, 20), [c.text for c in query.colors]
+        assert index.search(query, 20) == index.brute_force(query, 20)  # base + delta, scored one by one
     assert sorted(p.name for p in (index.root / ".grid").iterdir()) == base  # no full rebuild for small writes
     index.delete_partition(HOUR_A)
     fresh = tmp_path / "after-delete"

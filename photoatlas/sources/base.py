@@ -22,6 +22,8 @@ from typing import Callable
 import pyarrow as pa
 
 from photoatlas.ingest import INGEST_ERRORS_SCHEMA, Arrival
+from photoatlas.sources.http import HttpClient, HttpError
+from photoatlas.sources.meta import not_an_image
 
 MAX_FETCH_ATTEMPTS = 3  # collect() calls an item carried in the cursor at most this often, then records it lost
 MAX_WORKERS_CAP = 16  # no source downloads with more threads than this, whatever it is configured with
@@ -43,6 +45,17 @@ class Failure:
 
     def row(self, partition: str) -> dict:
         return {"partition": partition, "source": self.source, "source_id": self.source_id, "reason": self.reason}
+
+
+def download_image(http: HttpClient, url: str, source: str, source_id: str) -> bytes | Failure:
+    """An image's bytes from ``url``, or the Failure saying why not (HTTP errors keep their code
+    and whether a retry may help; bytes that are no image are ``not_image``)."""
+    try:
+        data = http.get(url).body
+    except HttpError as e:
+        return Failure(source, source_id, e.code, e.detail, e.retryable)
+    bad = not_an_image(data)
+    return Failure(source, source_id, "not_image", f"{bad} from {url}") if bad else data
 
 
 def failures_table(partition: str, failures: list[Failure]) -> pa.Table:

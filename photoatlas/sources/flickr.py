@@ -20,12 +20,12 @@ from datetime import datetime, timedelta, timezone
 from urllib.parse import urlsplit
 
 from photoatlas.ingest import Arrival
-from photoatlas.sources.base import Failure, Source
+from photoatlas.sources.base import Failure, Source, download_image
 from photoatlas.sources.flickr_api import FLICKR_REST_URL, MAX_RESULTS_WINDOW, FlickrClient, FlickrCredentials
 from photoatlas.sources.flickr_query import FlickrQuery, Variant
-from photoatlas.sources.http import HttpClient, HttpError
+from photoatlas.sources.http import HttpClient
 from photoatlas.sources.licences import licence_meta
-from photoatlas.sources.meta import clean_meta, not_an_image, utcnow
+from photoatlas.sources.meta import clean_meta, utcnow
 
 TAKEN_FORMAT = "%Y-%m-%d %H:%M:%S"  # Flickr's taken dates: the camera's wall clock, no zone
 DEFAULT_BATCH = 500
@@ -188,13 +188,9 @@ class FlickrSource(Source):
         if not url:
             sizes = ", ".join(self.query.image_sizes)
             return Failure(self.name, pid, "no_image_url", f"none of {sizes} nor server/secret")
-        try:
-            data = self.cdn.get(url).body
-        except HttpError as e:
-            return Failure(self.name, pid, e.code, e.detail, e.retryable)
-        bad = not_an_image(data)
-        if bad:
-            return Failure(self.name, pid, "not_image", f"{bad} from {url}")
+        data = download_image(self.cdn, url, self.name, pid)
+        if isinstance(data, Failure):
+            return data
         meta, warnings = photo_meta(item, self.licence_table())
         meta["image_url"] = url
         name = posixpath.basename(urlsplit(url).path) or f"{pid}.jpg"

@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Iterator
 
 from photoatlas.ingest import Arrival
-from photoatlas.sources.base import Failure, Source
-from photoatlas.sources.http import HttpClient, HttpError, with_params
-from photoatlas.sources.meta import clean_meta, not_an_image, utcnow
+from photoatlas.sources.base import Failure, Source, download_image
+from photoatlas.sources.http import HttpClient, with_params
+from photoatlas.sources.meta import clean_meta, utcnow
 
 DEFAULT_WIDTH_PX = 1080  # Unsplash's own "regular" size: plenty for palettes, hashes and labels
 DEFAULT_BATCH = 1000
@@ -145,13 +145,9 @@ class UnsplashLiteSource(Source):
         url = self.image_url(item)
         if not url:
             return Failure(self.name, pid, "missing_image_url", "the row has no photo_image_url")
-        try:
-            data = self.http.get(url).body
-        except HttpError as e:
-            return Failure(self.name, pid, e.code, e.detail, e.retryable)
-        bad = not_an_image(data)
-        if bad:
-            return Failure(self.name, pid, "not_image", f"{bad} from {url}")
+        data = download_image(self.http, url, self.name, pid)
+        if isinstance(data, Failure):
+            return data
         meta, warnings = row_meta(item)
         meta["image_url"] = url
         return Arrival(self.name, pid, f"{pid}.jpg", self._clock(), read=lambda: data, size=len(data),

@@ -1,4 +1,4 @@
-"""The embedded backend's per-photo attributes, and the mask a query's filters select.
+"""The embedded backend's per-photo attributes, and which photos a query's filters select.
 
 Same semantics as the Elasticsearch filters (see ``elastic_query.filter_clauses``): exact
 values for place levels, source and licence (any of); a geohash prefix; capture time in
@@ -56,11 +56,6 @@ class PhotoAttributes:
         label_score = flat.field("score").fill_null(0.0).to_numpy(zero_copy_only=False).astype(np.float64)
         return cls(np.stack(codes) if codes else np.zeros((0, 0), np.int32), vocab, geohash, captured,
                    label_row, label_code, label_score, label_vocab)
-
-    def mask(self, filters: Filters) -> np.ndarray | None:
-        """Bool [N] of the photos that pass, or None when the filters select everything."""
-        keep = self.selector(filters)
-        return None if keep is None else keep(np.arange(len(self.captured_ms)))
 
     def selector(self, filters: Filters) -> Callable[[np.ndarray], np.ndarray] | None:
         """A function from photo rows to bools: which of them pass (None: every photo does).

@@ -59,12 +59,6 @@ def first_of_each(rows: np.ndarray, scratch: np.ndarray) -> np.ndarray:
     return rows[scratch.take(rows) == at].astype(np.int64)
 
 
-def unique_sorted(a: np.ndarray) -> np.ndarray:
-    """np.unique for 1-d integer arrays, sort-based (numpy 2's hash-based unique is ~5x slower here)."""
-    s = np.sort(a)
-    return s[np.concatenate(([True], s[1:] != s[:-1]))] if len(s) else s
-
-
 @dataclass
 class PaletteGrid:
     photo_ids: np.ndarray  # [N] bytes (S), ascending sort order = str order for hex ids
@@ -140,10 +134,6 @@ class PaletteGrid:
             return np.zeros(0, dtype=np.int32)
         ends = np.cumsum(counts)
         return self.ent_photo.take(np.repeat(start - (ends - counts), counts) + np.arange(total))
-
-    def _gather(self, cells, simmax, tau_j, min_share, done=None) -> np.ndarray:
-        """:meth:`_entries` as sorted unique photo rows."""
-        return unique_sorted(self._entries(cells, simmax, tau_j, min_share, done)).astype(np.int64)
 
     def _counts(self, cells, simmax, tau_j, min_share) -> np.ndarray:
         need = np.maximum(min_share, tau_j / simmax)
@@ -250,7 +240,8 @@ class PaletteGrid:
             unscored_best = float(pool_ub.max()) if len(pool_ub) else 0.0
             if tau == 0.0 or finished or (kth is not None and kth > max(tau, unscored_best) + SCORE_EPS):
                 break
-            tau *= TAU_STEP if kth is not None else TAU_STEP_EMPTY
+            # no photo below the k-th score so far can enter the top k: never go lower than that
+            tau = max(tau * TAU_STEP, kth - 2 * SCORE_EPS) if kth is not None else tau * TAU_STEP_EMPTY
             if min(threshold(tau, j) for j in joined) < COVERAGE_LEVELS[1]:
                 tau = 0.0  # below the finest coverage level: take the rest
         if not parts:

@@ -49,7 +49,7 @@ def test_grid_search_equals_brute_force(grid, limit, n_queries):
         assert (scored.score > 0).all()
 
 
-def test_gather_returns_every_photo_that_can_reach_the_threshold(grid):
+def test_entries_hold_every_photo_that_can_reach_the_threshold(grid):
     """The candidate invariant itself: a palette colour with simmax·coverage ≥ τ is never left out."""
     from photoatlas.colorsearch.bounds import support_cells
     from photoatlas.colorsearch.scoring import color_class, similarity
@@ -63,7 +63,7 @@ def test_gather_returns_every_photo_that_can_reach_the_threshold(grid):
         palette_cells = grid.cells_of(np.arange(len(grid)))
         for tau in (0.05, 0.2, 0.37, 0.6):
             reach = ((grid.coverage * by_cell[palette_cells]) >= tau).any(axis=1)
-            gathered = grid._gather(cells, simmax, tau, 0.0)
+            gathered = np.unique(grid._entries(cells, simmax, tau, 0.0))
             assert set(np.flatnonzero(reach)) <= set(gathered.tolist())
 
 

@@ -27,13 +27,13 @@ import pyarrow.parquet as pq
 
 from photoatlas.colorsearch.documents import DOC_SCHEMA, DocumentError
 from photoatlas.colorsearch.filters import PhotoAttributes
-from photoatlas.colorsearch.grid import PaletteGrid
+from photoatlas.colorsearch.grid import PaletteGrid, color_order
 from photoatlas.colorsearch.index import BulkIndexError, make_hits
 from photoatlas.colorsearch.query import ColorQuery, Hit
 from photoatlas.colorsearch.scoring import Scored, top_k
 
 
-GRID_FORMAT = "grid-v2"  # part of every cache's name: a new layout never reads an old cache
+GRID_FORMAT = "grid-v3"  # part of every cache's name: a new layout never reads an old cache (v3: colour order)
 DELTA_MAX_SHARE = 0.2  # a delta over this share of the base's photos triggers a full rebuild
 DELTA_MAX_PHOTOS = 200_000  # ... as does one over this many photos (delta grids live in memory)
 
@@ -263,7 +263,7 @@ class EmbeddedColorIndex:
                     gone_files = [i for i, name in enumerate(order) if name in gone]
                     base.hidden = np.isin(np.load(base_dir / "row_file.npy"), gone_files)
                 table = self._read_files([self._partitions_dir / n for n in changed])
-                self._state = _State(fingerprint, [base, _part_of(table)])
+                self._state = _State(fingerprint, [base, _part_of(table)[0]])
                 return self._state
         cache = self.root / ".grid" / fingerprint
         if not (cache / "complete").exists():
@@ -274,7 +274,8 @@ class EmbeddedColorIndex:
     def _base_dir(self) -> Path | None:
         grids = self.root / ".grid"
         done = [d for d in grids.iterdir() if (d / "complete").exists()] if grids.exists() else []
-        return done[0] if len(done) == 1 and (done[0] / "files.json").exists() else None
+        usable = len(done) == 1 and (done[0] / "files.json").exists() and _read(done[0] / "format") == GRID_FORMAT
+        return done[0] if usable else None
 
     @staticmethod
     def _load_part(folder: Path) -> _Part:
@@ -291,14 +292,16 @@ class EmbeddedColorIndex:
         table = pa.concat_tables(tables) if tables else DOC_SCHEMA.empty_table()
         cache.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(dir=cache.parent, prefix="building-"))
-        part = _part_of(table)
+        row_file = np.repeat(np.arange(len(tables), dtype=np.int32), [t.num_rows for t in tables])
+        part, order = _part_of(table, by_color=True)
         part.grid.save(staging)
         part.attrs.save(staging)
         np.save(staging / "hex.npy", part.hex)
         np.save(staging / "share.npy", part.share)
-        np.save(staging / "row_file.npy", np.repeat(np.arange(len(tables), dtype=np.int32), [t.num_rows for t in tables]))
+        np.save(staging / "row_file.npy", row_file[order])
         (staging / "file_order.json").write_text(json.dumps([p.name for p in files]))
         (staging / "files.json").write_text(json.dumps({p.name: identities.get(p.name) for p in files}))
+        (staging / "format").write_text(GRID_FORMAT)
         (staging / "complete").touch()
         for old in cache.parent.iterdir():
             if old.is_dir() and old.name != staging.name:
@@ -306,10 +309,17 @@ class EmbeddedColorIndex:
         staging.replace(cache)
 
 
-def _part_of(table: pa.Table) -> _Part:
+def _part_of(table: pa.Table, by_color: bool = False) -> tuple[_Part, np.ndarray]:
+    """The part of a table's photos, and the order of the table's rows in it: as they are, or
+    ``by_color`` (:func:`~photoatlas.colorsearch.grid.color_order`), which a base grid uses for
+    locality."""
     lab, share, coverage, valid, hexes = table_palettes(table)
+    order = color_order(lab, coverage) if by_color else np.arange(table.num_rows)
+    if by_color:
+        table = table.take(order)
+        lab, share, coverage, valid, hexes = (a[order] for a in (lab, share, coverage, valid, hexes))
     ids = np.array(table.column("photo_id").to_pylist(), dtype=bytes)
-    return _Part(PaletteGrid.build(ids, lab, coverage, valid), PhotoAttributes.from_table(table), hexes, share)
+    return _Part(PaletteGrid.build(ids, lab, coverage, valid), PhotoAttributes.from_table(table), hexes, share), order
 
 
 def _combine(select, hidden):
@@ -319,6 +329,10 @@ def _combine(select, hidden):
     if select is None:
         return lambda rows: ~hidden[rows]
     return lambda rows: select(rows) & ~hidden[rows]
+
+
+def _read(path: Path) -> str | None:
+    return path.read_text() if path.exists() else None
 
 
 def _digest(identities: dict[str, str]) -> str:

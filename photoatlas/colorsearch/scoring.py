@@ -17,14 +17,20 @@ For query colour ``q`` and palette colour ``c`` (CIELAB) of a photo:
   every colour, and ranks high only when every colour is well represented — orange 0.8 with a
   trace of teal 0.05 (0.09) ranks below orange 0.3 with teal 0.3 (0.3).
 
-All of it is pure numpy over padded ``[photos, K]`` palette arrays.
+Palettes are padded ``[photos, K]`` arrays. The per-colour rules are scalar functions compiled
+with numba (:func:`class_of`, :func:`similarity_of`, ΔE00 in :mod:`photoatlas.color`): the array
+forms broadcast them and the scoring loop calls them, so there is one definition of each.
 """
 
 from dataclasses import dataclass
 
 import numpy as np
 
-from photoatlas.color import chroma, delta_e_2000
+import math
+
+from numba import njit
+
+from photoatlas.color import delta_e_00, delta_e_2000
 
 MATCH_DELTA_E = 12.0  # ΔE00 from which a palette colour no longer matches at all
 GREY_CHROMA = 8.0  # C*ab below this: achromatic (grey, white, black)
@@ -35,15 +41,37 @@ SCORE_DECIMALS = 12  # scores are rounded here so ties break by photo id identic
 ACHROMATIC, BETWEEN, HUE = 0, 1, 2
 
 
+@njit(cache=True, nogil=True)
+def similarity_of(delta_e: float) -> float:
+    return max(0.0, 1.0 - (delta_e / MATCH_DELTA_E) ** 2)
+
+
+@njit(cache=True, nogil=True)
+def class_of(L: float, a: float, b: float) -> int:
+    c = math.hypot(a, b)
+    if L < BLACK_L or c < GREY_CHROMA:
+        return ACHROMATIC
+    return HUE if c >= HUE_CHROMA else BETWEEN
+
+
+@njit(cache=True, nogil=True)
+def _similarities(delta_e):  # pragma: no cover - compiled
+    return np.array([similarity_of(d) for d in delta_e])
+
+
+@njit(cache=True, nogil=True)
+def _classes(lab):  # pragma: no cover - compiled
+    return np.array([class_of(lab[i, 0], lab[i, 1], lab[i, 2]) for i in range(len(lab))], dtype=np.int64)
+
+
 def similarity(delta_e: np.ndarray) -> np.ndarray:
-    return np.maximum(0.0, 1.0 - (np.asarray(delta_e, dtype=np.float64) / MATCH_DELTA_E) ** 2)
+    delta_e = np.asarray(delta_e, dtype=np.float64)
+    return _similarities(delta_e.ravel()).reshape(delta_e.shape)
 
 
 def color_class(lab: np.ndarray) -> np.ndarray:
     lab = np.asarray(lab, dtype=np.float64)
-    c = chroma(lab)
-    dark = lab[..., 0] < BLACK_L
-    return np.where(dark | (c < GREY_CHROMA), ACHROMATIC, np.where(c >= HUE_CHROMA, HUE, BETWEEN))
+    return _classes(np.ascontiguousarray(lab.reshape(-1, 3))).reshape(lab.shape[:-1])
 
 
 def compatible(class_a: np.ndarray, class_b: np.ndarray) -> np.ndarray:
@@ -80,44 +108,90 @@ def score_palettes(
     lab: np.ndarray,
     coverage: np.ndarray,
     valid: np.ndarray,
-    may_match: np.ndarray | None = None,
+    rows: np.ndarray | None = None,
+    support: tuple[np.ndarray, np.ndarray] | None = None,
+    floor: float = 0.0,
 ) -> Scored:
-    """Score palettes ``lab [P, K, 3]`` (``coverage``/``valid`` ``[P, K]``) against query colours
-    ``query_lab [n, 3]`` with per-colour ``min_share [n]``. See the module docstring.
+    """Score palettes ``lab [N, K, 3]`` (``coverage``/``valid`` ``[N, K]``) — all of them, or only
+    ``rows`` — against query colours ``query_lab [n, 3]`` with per-colour ``min_share [n]``. See
+    the module docstring.
 
-    ``may_match [n, P, K]`` (optional) marks the palette colours that can match colour ``j`` at
-    all; the others must be known to be ΔE00 ≥ MATCH_DELTA_E away or incompatible (a search
-    index knows from its cells), so skipping their ΔE00 changes no score and no match."""
+    ``support`` (optional), ``(simmax_by_cell [n, cells + 1] float32, cells [N, K] int32)``:
+    palette colour ``k`` of a photo can match colour ``j`` only where
+    ``simmax_by_cell[j, cells[photo, k]] > 0``, and by at most that similarity; a search index
+    that knows this from its grid skips the ΔE00 of colours that cannot match or cannot beat
+    the photo's best so far, which changes no score and no match.
+
+    ``floor``: a photo whose score is certainly below it may come back as 0 as soon as that is
+    certain, without its remaining colours' ΔE00 (a search that already holds ``k`` photos
+    scoring ``floor`` or more needs no exact score below it). Only photos that match every colour
+    have a reported match (``best``, ``delta_e``, ``similarity``)."""
     query_lab = np.atleast_2d(np.asarray(query_lab, dtype=np.float64))
-    lab = np.asarray(lab, dtype=np.float64)
-    coverage = np.asarray(coverage, dtype=np.float64)
-    n, (P, K) = len(query_lab), coverage.shape
-    palette_class = color_class(lab)
-    query_class = color_class(query_lab)
-    best = np.zeros((P, n), dtype=np.int64)
-    de_best = np.full((P, n), np.nan)
-    sim_best = np.zeros((P, n))
-    per_color = np.zeros((P, n))
-    rows = np.arange(P)
-    eligible = valid[None] & (coverage[None] >= min_share[:, None, None])  # [n, P, K]
-    if may_match is not None:
-        eligible &= may_match
-    which, rows_e, slots_e = np.nonzero(eligible)
-    de = np.full((n, P, K), np.inf)
-    if len(which):  # one ΔE00 call for every colour
-        de[which, rows_e, slots_e] = delta_e_2000(query_lab[which], lab[rows_e, slots_e])
-    for j in range(n):
-        sim = similarity(de[j]) * compatible(query_class[j], palette_class)
-        contrib = np.where(eligible[j], sim * coverage, 0.0)
-        best[:, j] = np.argmax(contrib, axis=1) if K else 0  # first maximum: the larger share wins ties
-        per_color[:, j] = contrib[rows, best[:, j]] if K else 0.0
-        de_best[:, j] = de[j][rows, best[:, j]] if K else np.nan
-        sim_best[:, j] = sim[rows, best[:, j]] if K else 0.0
-    matched = (per_color > 0).all(axis=1)
-    with np.errstate(divide="ignore"):
-        score = n / (1.0 / per_color).sum(axis=1) if n > 1 else per_color[:, 0]
-    score = np.round(np.where(matched, score, 0.0), SCORE_DECIMALS)
-    return Scored(score=score, best=best, delta_e=de_best, similarity=sim_best)
+    n, k = len(query_lab), np.shape(coverage)[1]
+    rows = np.arange(len(coverage)) if rows is None else np.asarray(rows, dtype=np.int64)
+    if support is None:
+        support = (np.zeros((n, 0), dtype=np.float32), np.zeros((0, k), dtype=np.int32))
+    score, best, de, sim = _score_rows(
+        query_lab, color_class(query_lab), np.asarray(min_share, dtype=np.float64),
+        np.asarray(lab, dtype=np.float64), np.asarray(coverage, dtype=np.float64), np.asarray(valid, dtype=bool),
+        rows, *support, float(floor))
+    return Scored(score=np.round(score, SCORE_DECIMALS), best=best, delta_e=de, similarity=sim)
+
+
+BOUND_SLACK = 1 + 1e-6  # float32 similarities in a support may sit a hair under the float64 ones
+
+
+@njit(cache=True, nogil=True)
+def _score_rows(query_lab, query_class, min_share, lab, coverage, valid, rows, simmax_by_cell, cells,
+                floor):  # pragma: no cover - compiled
+    n, k = len(query_lab), coverage.shape[1]
+    use_support = cells.shape[0] > 0
+    score = np.zeros(len(rows))
+    best = np.zeros((len(rows), n), dtype=np.int64)
+    de_best = np.full((len(rows), n), np.nan)
+    sim_best = np.zeros((len(rows), n))
+    most = np.zeros((n, k))  # the most each palette colour can add for each query colour: coverage · simmax
+    reach = np.zeros(n)  # ... and its maximum: the most the query colour can score in this photo
+    for p in range(len(rows)):
+        r = rows[p]
+        for j in range(n):
+            reach[j] = 0.0
+            for s in range(k):
+                most[j, s] = 0.0
+                if valid[r, s] and coverage[r, s] >= min_share[j]:
+                    most[j, s] = coverage[r, s] * (simmax_by_cell[j, cells[r, s]] * BOUND_SLACK if use_support else 1.0)
+                    reach[j] = max(reach[j], most[j, s])
+        inverse = 0.0
+        for j in range(n):
+            if reach[j] == 0.0:
+                break
+        else:
+            for j in range(n):
+                top = 0.0
+                for s in range(k):
+                    if most[j, s] == 0.0 or (s > 0 and most[j, s] <= top):
+                        continue  # cannot match, or cannot beat the best so far (a tie keeps the first)
+                    de = delta_e_00(query_lab[j, 0], query_lab[j, 1], query_lab[j, 2], lab[r, s, 0], lab[r, s, 1], lab[r, s, 2])
+                    sim = 0.0
+                    if abs(query_class[j] - class_of(lab[r, s, 0], lab[r, s, 1], lab[r, s, 2])) < 2:  # compatible
+                        sim = similarity_of(de)
+                    contrib = sim * coverage[r, s]
+                    if contrib > top:
+                        top, best[p, j], de_best[p, j], sim_best[p, j] = contrib, s, de, sim
+                if top == 0.0:
+                    inverse = -1.0
+                    break
+                inverse += 1.0 / top
+                if floor > 0.0:
+                    rest = 0.0
+                    for i in range(j + 1, n):
+                        rest += 1.0 / reach[i]
+                    if n / (inverse + rest) < floor:  # cannot reach the floor any more
+                        inverse = -1.0
+                        break
+            if inverse > 0.0:  # the harmonic mean of the per-colour scores
+                score[p] = top if n == 1 else n / inverse
+    return score, best, de_best, sim_best
 
 
 def top_k(scores: np.ndarray, photo_ids: np.ndarray, k: int) -> np.ndarray:

@@ -52,6 +52,8 @@ def test_grid_search_equals_brute_force(grid, limit, n_queries):
 def test_entries_hold_every_photo_that_can_reach_the_threshold(grid):
     """The candidate invariant itself: a palette colour with simmax·coverage ≥ τ is never left out."""
     from photoatlas.colorsearch.bounds import support_cells
+    from photoatlas.colorsearch.grid import COVERAGE_LEVELS
+    from photoatlas.colorsearch.kernels import join_list
     from photoatlas.colorsearch.scoring import color_class, similarity
 
     for query in random_queries(seed=3, n=12):
@@ -60,11 +62,13 @@ def test_entries_hold_every_photo_that_can_reach_the_threshold(grid):
         simmax = similarity(bound)
         by_cell = np.zeros(len(grid.cell_max_cov) + 1)
         by_cell[cells] = simmax
-        palette_cells = grid.cells_of(np.arange(len(grid)))
         for tau in (0.05, 0.2, 0.37, 0.6):
-            reach = ((grid.coverage * by_cell[palette_cells]) >= tau).any(axis=1)
-            gathered = np.unique(grid._entries(cells, simmax, tau, 0.0))
-            assert set(np.flatnonzero(reach)) <= set(gathered.tolist())
+            reach = ((grid.coverage * by_cell[grid.cells]) >= tau).any(axis=1)
+            taken = join_list(grid.ent_photo, grid.cell_start, grid.level_count, COVERAGE_LEVELS, cells, simmax, tau,
+                              0.0, np.zeros(len(cells), dtype=np.int64), np.uint8(1), np.uint8(1),
+                              np.zeros(len(grid), dtype=np.uint8))
+            assert len(np.unique(taken)) == len(taken)  # each photo once
+            assert set(np.flatnonzero(reach)) <= set(taken.tolist())
 
 
 def test_grid_search_scores_small_batches_in_bound_order(grid, monkeypatch):
@@ -209,6 +213,25 @@ def test_a_second_process_reuses_the_cached_grid(index, tmp_path):
     index.upsert([dict(to_document(random_records(1, seed=77, partition=HOUR_A, prefix="z")[0]))])
     index.search(ColorQuery.of("teal"), 1)
     assert len(list((index.root / ".grid").iterdir())) == 1  # the stale cache is gone
+
+
+def test_a_base_of_another_layout_is_rebuilt_in_colour_order(index, monkeypatch):
+    """A grid format change (here: pretend the next release) never serves an old base, even to a
+    small write's delta; the rebuilt base keeps its photos in colour order."""
+    import photoatlas.colorsearch.embedded as embedded
+    from photoatlas.colorsearch.grid import color_order
+
+    query = ColorQuery.of("teal", "white")
+    index.search(query, 10)
+    old = [p.name for p in (index.root / ".grid").iterdir()]
+    monkeypatch.setattr(embedded, "GRID_FORMAT", "grid-next")
+    index.upsert([to_document(random_records(1, seed=78, partition=HOUR_A, prefix="y")[0])])
+    reopened = EmbeddedColorIndex(index.root)
+    assert reopened.search(query, 10) == reopened.brute_force(query, 10)
+    (built,) = (index.root / ".grid").iterdir()
+    assert built.name not in old and (built / "format").read_text() == "grid-next"
+    (base,) = reopened._current().parts
+    assert np.array_equal(color_order(base.grid.lab, base.grid.coverage), np.arange(len(base.grid)))
 
 
 def test_searches_after_writes_equal_a_fresh_index(index, docs, tmp_path, monkeypatch):

@@ -19,15 +19,13 @@ For query colour ``q`` and palette colour ``c`` (CIELAB) of a photo:
 
 Palettes are padded ``[photos, K]`` arrays. The per-colour rules are scalar functions compiled
 with numba (:func:`class_of`, :func:`similarity_of`, ΔE00 in :mod:`photoatlas.color`): the array
-forms broadcast them and the scoring loop calls them, so there is one definition of each.
+forms apply them element by element and the scoring loop calls them, so each has one definition.
 """
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
-
-import math
-
 from numba import njit
 
 from photoatlas.color import delta_e_00, delta_e_2000
@@ -74,9 +72,10 @@ def color_class(lab: np.ndarray) -> np.ndarray:
     return _classes(np.ascontiguousarray(lab.reshape(-1, 3))).reshape(lab.shape[:-1])
 
 
-def compatible(class_a: np.ndarray, class_b: np.ndarray) -> np.ndarray:
-    """False exactly when one side is achromatic and the other a hue."""
-    return np.abs(np.asarray(class_a) - np.asarray(class_b)) < 2
+@njit(cache=True, nogil=True)
+def compatible(class_a, class_b):
+    """False exactly when one side is achromatic and the other a hue (classes or arrays of them)."""
+    return np.abs(class_a - class_b) < 2
 
 
 def palette_coverage(lab: np.ndarray, share: np.ndarray, valid: np.ndarray | None = None) -> np.ndarray:
@@ -173,7 +172,7 @@ def _score_rows(query_lab, query_class, min_share, lab, coverage, valid, rows, s
                         continue  # cannot match, or cannot beat the best so far (a tie keeps the first)
                     de = delta_e_00(query_lab[j, 0], query_lab[j, 1], query_lab[j, 2], lab[r, s, 0], lab[r, s, 1], lab[r, s, 2])
                     sim = 0.0
-                    if abs(query_class[j] - class_of(lab[r, s, 0], lab[r, s, 1], lab[r, s, 2])) < 2:  # compatible
+                    if compatible(query_class[j], class_of(lab[r, s, 0], lab[r, s, 1], lab[r, s, 2])):
                         sim = similarity_of(de)
                     contrib = sim * coverage[r, s]
                     if contrib > top:

@@ -8,9 +8,9 @@ colours, about a fifth near-greys/whites/blacks (photoatlas.colorsearch.syntheti
 60 % one colour, 30 % two, 10 % three; half CSS names, half colours taken from random photos;
 a fifth with a minimum share, a tenth with a filter. Latency is wall-clock of
 ``EmbeddedColorIndex.search(query, 10)`` (grid already built); CPU time is printed beside it
-because a shared machine inflates wall-clock. The reference is numpy brute force — the same
-scoring function over every photo — run in the same process, for speed and for the top-10
-check (ids and scores must be identical).
+because a shared machine inflates wall-clock. The reference is brute force — the same scoring
+function (compiled, like the search's) over every photo — run in the same process, for speed
+and for the top-10 check (ids and scores must be identical).
 """
 
 import os

@@ -23,9 +23,12 @@ Each step only loosens, so the result is a lower bound; ``tests/unit/test_colors
 also checks it against exact ΔE00 on random cells and points.
 """
 
+import math
+import threading
 from collections import OrderedDict
 
 import numpy as np
+from numba import njit
 
 from photoatlas.colorsearch.scoring import ACHROMATIC, BLACK_L, GREY_CHROMA, HUE, HUE_CHROMA, MATCH_DELTA_E
 
@@ -58,34 +61,45 @@ def cell_boxes(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return idx * step, (idx + 1) * step
 
 
+@njit(cache=True, nogil=True)
 def _pow7(x):
-    x = np.minimum(x, 1e6)
+    x = min(x, 1e6)
     x2 = x * x
     return x2 * x2 * x2 * x
 
 
+@njit(cache=True, nogil=True)
 def _g(c_bar):
     c7 = _pow7(c_bar)
-    return 0.5 * (1.0 - np.sqrt(c7 / (c7 + 25.0**7)))
+    return 0.5 * (1.0 - math.sqrt(c7 / (c7 + 25.0**7)))
 
 
+@njit(cache=True, nogil=True)
 def _r_c(cp_bar):
     c7 = _pow7(cp_bar)
-    return 2.0 * np.sqrt(c7 / (c7 + 25.0**7))
+    return 2.0 * math.sqrt(c7 / (c7 + 25.0**7))
 
 
+@njit(cache=True, nogil=True)
 def _s_l(l_bar):
     d2 = (l_bar - 50.0) ** 2
-    return 1.0 + 0.015 * d2 / np.sqrt(20.0 + d2)
+    return 1.0 + 0.015 * d2 / math.sqrt(20.0 + d2)
 
 
+@njit(cache=True, nogil=True)
 def _gap(x_lo, x_hi, y_lo, y_hi):
-    return np.maximum(0.0, np.maximum(y_lo - x_hi, x_lo - y_hi))
+    return max(0.0, y_lo - x_hi, x_lo - y_hi)
 
 
+@njit(cache=True, nogil=True)
 def _circular_gap(a_lo, a_hi, b_lo, b_hi):
-    return np.minimum(np.minimum(_gap(a_lo, a_hi, b_lo - 360.0, b_hi - 360.0), _gap(a_lo, a_hi, b_lo, b_hi)),
-                      _gap(a_lo, a_hi, b_lo + 360.0, b_hi + 360.0))
+    return min(_gap(a_lo, a_hi, b_lo - 360.0, b_hi - 360.0), _gap(a_lo, a_hi, b_lo, b_hi),
+               _gap(a_lo, a_hi, b_lo + 360.0, b_hi + 360.0))
+
+
+@njit(cache=True, nogil=True)
+def _primed(base, sign, tan_phi, g):
+    return base + sign * math.degrees(math.atan(tan_phi / (1.0 + g)))
 
 
 _FIELDS = ("l_lo", "l_hi", "c_lo", "c_hi", "odd", "cos2_min", "cos2_max", "sign", "base", "tan_lo", "tan_hi")
@@ -129,67 +143,69 @@ class Cells:
         return out
 
 
-def _primed(base, sign, tan_phi, g):
-    return base + sign * np.degrees(np.arctan(tan_phi / (1.0 + g)))
-
-
 def lower_bound(q: np.ndarray, cells: Cells) -> np.ndarray:
-    """For query ``q`` (CIELAB ``[3]``, or ``[M, 3]``: one query colour per cell), ``b [M]`` with
-    ``ΔE00(q, c) ≥ b`` for every colour ``c`` of each cell. See the module docstring."""
-    return np.sqrt(_lightness_term(q, cells) + _chroma_hue_term(q, cells))
+    """For query ``q`` (one CIELAB colour ``[3]``), ``b [M]`` with ``ΔE00(q, c) ≥ b`` for every
+    colour ``c`` of each cell. See the module docstring."""
+    lq, cq, hq = lch(q)
+    return np.sqrt(_lightness_term(lq, cells.data) + _chroma_hue_term(cq, hq, cells.data))
 
 
-def _lightness_term(q: np.ndarray, cells: Cells) -> np.ndarray:
+@njit(cache=True, nogil=True)
+def _lightness_term(lq, data):  # pragma: no cover - compiled
     """``(ΔL/S_L)²`` bounded from below: it depends on the cells' L* range only."""
-    lq = lch(q)[..., 0]
-    l_lo, l_hi = cells.l_lo, cells.l_hi
-    dl = _gap(lq, lq, l_lo, l_hi)
-    s_l = np.maximum(_s_l((lq + l_lo) / 2), _s_l((lq + l_hi) / 2))
-    return (dl / s_l) ** 2
+    out = np.empty(data.shape[1])
+    for m in range(data.shape[1]):
+        l_lo, l_hi = data[0, m], data[1, m]
+        s_l = max(_s_l((lq + l_lo) / 2), _s_l((lq + l_hi) / 2))
+        out[m] = (_gap(lq, lq, l_lo, l_hi) / s_l) ** 2
+    return out
 
 
-def _chroma_hue_term(q: np.ndarray, cells: Cells) -> np.ndarray:
+@njit(cache=True, nogil=True)
+def _chroma_hue_term(cq, hq, data):  # pragma: no cover - compiled
     """``(1 - |R_T|/2)(u² + v²)`` bounded from below: it depends on the cells' C*ab and hue
     ranges only, so a whole L* column of cells shares it."""
-    _, cq, hq = np.moveaxis(lch(q), -1, 0)
-    _, _, c_lo, c_hi, odd, cos2_min, cos2_max, sign, base, tan_lo, tan_hi = cells.data
-
-    g_lo, g_hi = _g((cq + c_hi) / 2), _g((cq + c_lo) / 2)
-    stretch_lo, stretch_hi = g_lo * (2.0 + g_lo), g_hi * (2.0 + g_hi)  # (1+G)² - 1
-    cos2_q = np.cos(np.radians(hq)) ** 2
-    cpq_lo = cq * np.sqrt(1.0 + stretch_lo * cos2_q)
-    cpq_hi = cq * np.sqrt(1.0 + stretch_hi * cos2_q)
-    cpc_lo = c_lo * np.sqrt(1.0 + stretch_lo * cos2_min)
-    cpc_hi = c_hi * np.sqrt(1.0 + stretch_hi * cos2_max)
-    dc = _gap(cpq_lo, cpq_hi, cpc_lo, cpc_hi)
-
+    cos2_q = math.cos(math.radians(hq)) ** 2
     q_quadrant = hq // 90.0
     q_odd = q_quadrant % 2 == 1
     q_base = 90.0 * (q_quadrant + q_odd)
-    q_tan = np.tan(np.radians(np.abs(hq - q_base)))
-    q_sign = np.where(q_odd, -1.0, 1.0)
-    hq_a, hq_b = _primed(q_base, q_sign, q_tan, g_lo), _primed(q_base, q_sign, q_tan, g_hi)
-    hpq_lo, hpq_hi = np.minimum(hq_a, hq_b), np.maximum(hq_a, hq_b)
-    is_odd = odd > 0.5
-    hpc_lo = _primed(base, sign, tan_lo, np.where(is_odd, g_lo, g_hi))
-    hpc_hi = _primed(base, sign, tan_hi, np.where(is_odd, g_hi, g_lo))
-    half_gap = np.radians(np.minimum(_circular_gap(hpq_lo, hpq_hi, hpc_lo, hpc_hi), 180.0) / 2)
-    sin_lb = np.maximum(half_gap - half_gap**3 / 6.0, half_gap * (2.0 / np.pi))  # ≤ sin on [0, π/2]
-    dH = 2.0 * np.sqrt(cpq_lo * cpc_lo) * sin_lb
+    q_tan = math.tan(math.radians(abs(hq - q_base)))
+    q_sign = -1.0 if q_odd else 1.0
+    out = np.empty(data.shape[1])
+    for m in range(data.shape[1]):
+        c_lo, c_hi, odd, cos2_min, cos2_max, sign, base, tan_lo, tan_hi = data[2:, m]
 
-    cp_bar = (cpq_hi + cpc_hi) / 2
-    s_c = 1.0 + 0.045 * cp_bar
-    s_h = 1.0 + 0.015 * T_MAX * cp_bar
+        g_lo, g_hi = _g((cq + c_hi) / 2), _g((cq + c_lo) / 2)
+        stretch_lo, stretch_hi = g_lo * (2.0 + g_lo), g_hi * (2.0 + g_hi)  # (1+G)² - 1
+        cpq_lo = cq * math.sqrt(1.0 + stretch_lo * cos2_q)
+        cpq_hi = cq * math.sqrt(1.0 + stretch_hi * cos2_q)
+        cpc_lo = c_lo * math.sqrt(1.0 + stretch_lo * cos2_min)
+        cpc_hi = c_hi * math.sqrt(1.0 + stretch_hi * cos2_max)
+        dc = _gap(cpq_lo, cpq_hi, cpc_lo, cpc_hi)
 
-    # h̄' lies on the arc joining the two hue ranges when every pair is under 180° apart
-    shift = np.where(hpc_hi - hpq_lo > 180.0, -360.0, np.where(hpq_hi - hpc_lo > 180.0, 360.0, 0.0))
-    span_lo, span_hi = np.minimum(hpq_lo, hpc_lo + shift), np.maximum(hpq_hi, hpc_hi + shift)
-    known = (span_hi - span_lo < 180.0) & (cpq_lo > 0) & (cpc_lo > 0)
-    to_275 = np.where(known, _circular_gap(span_lo, span_hi, 275.0, 275.0), 0.0)
-    two_dtheta = np.radians(60.0) * np.exp(-((to_275 / 25.0) ** 2))
-    r_t = _r_c(cp_bar) * np.minimum(two_dtheta, np.sin(np.radians(60.0)))  # sin x ≤ x
+        hq_a, hq_b = _primed(q_base, q_sign, q_tan, g_lo), _primed(q_base, q_sign, q_tan, g_hi)
+        hpq_lo, hpq_hi = min(hq_a, hq_b), max(hq_a, hq_b)
+        is_odd = odd > 0.5
+        hpc_lo = _primed(base, sign, tan_lo, g_lo if is_odd else g_hi)
+        hpc_hi = _primed(base, sign, tan_hi, g_hi if is_odd else g_lo)
+        half_gap = math.radians(min(_circular_gap(hpq_lo, hpq_hi, hpc_lo, hpc_hi), 180.0) / 2)
+        sin_lb = max(half_gap - half_gap**3 / 6.0, half_gap * (2.0 / math.pi))  # ≤ sin on [0, π/2]
+        dH = 2.0 * math.sqrt(cpq_lo * cpc_lo) * sin_lb
 
-    return (1.0 - r_t / 2.0) * ((dc / s_c) ** 2 + (dH / s_h) ** 2)
+        cp_bar = (cpq_hi + cpc_hi) / 2
+        s_c = 1.0 + 0.045 * cp_bar
+        s_h = 1.0 + 0.015 * T_MAX * cp_bar
+
+        # h̄' lies on the arc joining the two hue ranges when every pair is under 180° apart
+        shift = -360.0 if hpc_hi - hpq_lo > 180.0 else (360.0 if hpq_hi - hpc_lo > 180.0 else 0.0)
+        span_lo, span_hi = min(hpq_lo, hpc_lo + shift), max(hpq_hi, hpc_hi + shift)
+        known = span_hi - span_lo < 180.0 and cpq_lo > 0 and cpc_lo > 0
+        to_275 = _circular_gap(span_lo, span_hi, 275.0, 275.0) if known else 0.0
+        two_dtheta = math.radians(60.0) * math.exp(-((to_275 / 25.0) ** 2))
+        r_t = _r_c(cp_bar) * min(two_dtheta, math.sin(math.radians(60.0)))  # sin x ≤ x
+
+        out[m] = (1.0 - r_t / 2.0) * ((dc / s_c) ** 2 + (dH / s_h) ** 2)
+    return out
 
 
 def delta_e_lower_bound(q: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
@@ -215,51 +231,73 @@ def support_cells_many(labs: np.ndarray, classes, cutoff: float = MATCH_DELTA_E)
 
     The bound is ``√(A + B)`` with ``A`` depending on a cell's L* bin only and ``B`` on its
     (C*ab, hue) bins only, so every cell of the grid is bounded from 25 + 2,944 evaluations
-    per colour and one broadcast sum — the same bound as evaluating each cell on its own."""
+    per colour and one sum per cell — the same bound as evaluating each cell on its own."""
     labs = np.atleast_2d(np.asarray(labs, dtype=np.float64))
-    classes = np.atleast_1d(np.asarray(classes))
-    n_l, n_c, n_h = GRID_SHAPE
-    grey_l = _L_ROWS.l_hi < BLACK_L  # every colour of the L* bin is near-black
-    hue_l = _L_ROWS.l_lo >= BLACK_L
-    grey_c = (_CH_PLANE.c_hi < GREY_CHROMA).reshape(n_c, n_h)
-    hue_c = (_CH_PLANE.c_lo >= HUE_CHROMA).reshape(n_c, n_h)
     out = []
-    for lab, query_class in zip(labs, classes):
-        a = _lightness_term(lab, _L_ROWS)
-        rows = np.flatnonzero(a < cutoff**2)
-        b = _chroma_hue_term(lab, _CH_PLANE).reshape(n_c, n_h)
-        total = a[rows, None, None] + b[None]
-        keep = total < cutoff**2
-        if query_class == HUE:
-            keep &= ~(grey_c[None] | grey_l[rows, None, None])
-        elif query_class == ACHROMATIC:
-            keep &= ~(hue_c[None] & hue_l[rows, None, None])
-        l_idx, c_idx, h_idx = np.nonzero(keep)
-        out.append((np.ravel_multi_index((rows[l_idx], c_idx, h_idx), GRID_SHAPE), np.sqrt(total[keep])))
+    for lab, query_class in zip(labs, np.atleast_1d(np.asarray(classes))):
+        lq, cq, hq = lch(lab)
+        out.append(_support(_lightness_term(lq, _L_ROWS.data), _chroma_hue_term(cq, hq, _CH_PLANE.data),
+                            int(query_class), float(cutoff) ** 2))
     return out
+
+
+_GREY_L = _L_ROWS.l_hi < BLACK_L  # every colour of the L* bin is near-black
+_HUE_L = _L_ROWS.l_lo >= BLACK_L  # ... none is
+_GREY_CH = _CH_PLANE.c_hi < GREY_CHROMA  # every colour of the (C*ab, hue) bin is near-grey
+_HUE_CH = _CH_PLANE.c_lo >= HUE_CHROMA  # ... every one is a hue
+
+
+@njit(cache=True, nogil=True)
+def _support_cells(a, b, query_class, cutoff2, grey_l, hue_l, grey_ch, hue_ch):  # pragma: no cover - compiled
+    cells, bound = np.empty(len(a) * len(b), dtype=np.int64), np.empty(len(a) * len(b))
+    n = 0
+    for row in range(len(a)):
+        if a[row] >= cutoff2:
+            continue
+        for ch in range(len(b)):
+            total = a[row] + b[ch]
+            if total >= cutoff2:
+                continue
+            if query_class == HUE and (grey_ch[ch] or grey_l[row]):
+                continue  # a hue never matches a near-grey
+            if query_class == ACHROMATIC and hue_ch[ch] and hue_l[row]:
+                continue  # ... nor a grey a hue
+            cells[n], bound[n] = row * len(b) + ch, math.sqrt(total)
+            n += 1
+    return cells[:n], bound[:n]
+
+
+def _support(a, b, query_class, cutoff2):
+    """Cells (flat ids, ascending) whose bound ``√(a[L bin] + b[(C, hue) bin])`` is under the
+    cutoff and whose colours can be compatible with the query's class, and that bound."""
+    return _support_cells(a, b, query_class, cutoff2, _GREY_L, _HUE_L, _GREY_CH, _HUE_CH)
 
 
 class SupportCache:
     """The last ``size`` query colours' supports: popular colours (CSS names, palette pickers)
-    come back often, and their support costs a few milliseconds to prove."""
+    come back often, and their support takes a fraction of a millisecond to prove. Safe to share
+    between threads."""
 
     def __init__(self, size: int = 256):
         self.size = size
         self._entries: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
 
     def get(self, labs: np.ndarray, classes) -> list[tuple[np.ndarray, np.ndarray]]:
-        labs = np.atleast_2d(labs)
-        keys = [(tuple(map(float, lab)), int(c)) for lab, c in zip(labs, np.atleast_1d(classes))]  # exact colours
-        missing = [i for i, key in enumerate(keys) if key not in self._entries]
-        classes = np.atleast_1d(classes)
+        labs, classes = np.atleast_2d(labs), np.atleast_1d(classes)
+        keys = [(tuple(map(float, lab)), int(c)) for lab, c in zip(labs, classes)]  # exact colours
+        with self._lock:
+            known = [self._entries.get(key) for key in keys]
+        missing = [i for i, support in enumerate(known) if support is None]
         found = dict(zip(missing, support_cells_many(labs[missing], classes[missing]))) if missing else {}
-        out = [found[i] if i in found else self._entries[key] for i, key in enumerate(keys)]
+        out = [found.get(i, support) for i, support in enumerate(known)]
         if self.size:
-            for i, key in enumerate(keys):
-                self._entries[key] = out[i]
-                self._entries.move_to_end(key)
-            while len(self._entries) > self.size:
-                self._entries.popitem(last=False)
+            with self._lock:
+                for key, support in zip(keys, out):
+                    self._entries[key] = support
+                    self._entries.move_to_end(key)
+                while len(self._entries) > self.size:
+                    self._entries.popitem(last=False)
         return out
 
 

@@ -110,6 +110,22 @@ def test_a_filter_function_is_asked_about_candidates_only(grid):
         assert sum(asked) < len(grid) // 2  # never a pass over every photo
 
 
+def test_searches_in_threads_equal_searches_one_by_one(grid, monkeypatch):
+    """The compiled loops release the GIL and the support cache is shared: threads searching at
+    once (with a cache small enough to evict all the time) get the answers of one by one."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import photoatlas.colorsearch.grid as grid_module
+    from photoatlas.colorsearch.bounds import SupportCache
+
+    monkeypatch.setattr(grid_module, "SUPPORTS", SupportCache(3))
+    queries = [(q.labs, np.array([c.min_share for c in q.colors])) for q in random_queries(seed=21, n=48)]
+    expected = [list(grid.search(labs, share, 10)[0]) for labs, share in queries]
+    with ThreadPoolExecutor(4) as pool:
+        got = list(pool.map(lambda q: list(grid.search(q[0], q[1], 10)[0]), queries * 3))
+    assert got == expected * 3
+
+
 def test_grid_returns_fewer_when_few_photos_match(grid):
     query = ColorQuery.of("#ff0000", "#00ff00", "#0000ff", min_share=0.3)
     rows, scored = grid.search(query.labs, np.full(3, 0.3), 10)

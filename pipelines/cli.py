@@ -62,10 +62,10 @@ def cmd_backfill(args) -> int:
     outcomes = []
     with DagsterInstance.get() as instance:
         started = time.monotonic()
-        result = defs.get_job_def("all_hourly_job").execute_in_process(instance=instance, tags=tags, raise_on_error=False, run_config=QUIET)
+        result = defs.resolve_job_def("all_hourly_job").execute_in_process(instance=instance, tags=tags, raise_on_error=False, run_config=QUIET)
         outcomes.append(report_run(f"{hours} hours", result, started))
         started = time.monotonic()
-        result = defs.get_job_def("serving_job").execute_in_process(instance=instance, raise_on_error=False, run_config=QUIET)
+        result = defs.resolve_job_def("serving_job").execute_in_process(instance=instance, raise_on_error=False, run_config=QUIET)
         outcomes.append(report_run("cube + similarity", result, started))
     return 0 if all(outcomes) else 1
 

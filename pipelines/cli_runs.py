@@ -73,10 +73,10 @@ def materialise_hours(hours: list[str]) -> list[tuple[str, bool]]:
     with DagsterInstance.get() as instance:
         for hour in hours:
             started = time.monotonic()
-            result = defs.get_job_def("all_hourly_job").execute_in_process(partition_key=hour, instance=instance, raise_on_error=False, run_config=QUIET)
+            result = defs.resolve_job_def("all_hourly_job").execute_in_process(partition_key=hour, instance=instance, raise_on_error=False, run_config=QUIET)
             outcomes.append((hour, report_run(hour, result, started)))
         started = time.monotonic()
-        result = defs.get_job_def("serving_job").execute_in_process(instance=instance, raise_on_error=False, run_config=QUIET)
+        result = defs.resolve_job_def("serving_job").execute_in_process(instance=instance, raise_on_error=False, run_config=QUIET)
         outcomes.append(("serving views", report_run("cube + similarity", result, started)))
     return outcomes
 

@@ -6,8 +6,11 @@ driver runs in; on a cluster install the same wheel on the workers (see README).
 
 import os
 import sys
+from pathlib import Path
 
 from dagster_pyspark import LazyPySparkResource
+
+LOG4J2_CONFIG = Path(__file__).with_name("spark-log4j2.properties")
 
 LOCAL_SPARK_CONFIG = {
     # local[N, F]: in local mode Spark retries a failed task only when F is given here
@@ -26,6 +29,9 @@ LOCAL_SPARK_CONFIG = {
     "spark.executorEnv.OMP_NUM_THREADS": "1",
     "spark.executorEnv.OPENBLAS_NUM_THREADS": "1",
     "spark.executorEnv.MKL_NUM_THREADS": "1",
+    # warnings and errors only, without Spark's start-up banner (a cluster's own
+    # spark.driver.extraJavaOptions, passed as `extra`, replaces this)
+    "spark.driver.extraJavaOptions": f"-Dlog4j2.configurationFile={LOG4J2_CONFIG.as_uri()}",
 }
 
 

@@ -71,3 +71,11 @@ def test_a_run_that_keeps_failing_leaves_the_previous_table(tmp_path, cipher, sa
     with pytest.raises(Exception, match="(?i)python worker|exited|crash|EOF"):
         enrich_manifest(manifest, lake, k=5, spark=spark)
     assert good.get(table_key("records", HOUR)) == previous
+
+
+def test_the_driver_logs_through_the_project_log4j2_file(spark):
+    """Spark's default profile prints a start-up banner into every CLI run; ours keeps warnings only."""
+    from resources.spark import LOG4J2_CONFIG
+
+    assert LOG4J2_CONFIG.is_file()
+    assert spark._jvm.java.lang.System.getProperty("log4j2.configurationFile") == LOG4J2_CONFIG.as_uri()

@@ -33,7 +33,7 @@ from photoatlas.colorsearch.query import ColorQuery, Hit
 from photoatlas.colorsearch.scoring import Scored, top_k
 
 
-GRID_FORMAT = "grid-v3"  # part of every cache's name: a new layout never reads an old cache (v3: colour order)
+GRID_FORMAT = "grid-v4"  # part of every cache's name: a new layout never reads an old cache (v4: colour order, photos ascending per level)
 DELTA_MAX_SHARE = 0.2  # a delta over this share of the base's photos triggers a full rebuild
 DELTA_MAX_PHOTOS = 200_000  # ... as does one over this many photos (delta grids live in memory)
 

@@ -1,5 +1,5 @@
 """The embedded backend's spatial index: every palette colour bucketed into a CIELCh grid cell,
-sorted by coverage inside its cell, and an exact top-k search over it.
+ordered by coverage level inside its cell, and an exact top-k search over it.
 
 Search (one query colour; several are handled alike, see :meth:`PaletteGrid.search`):
 
@@ -68,7 +68,7 @@ class PaletteGrid:
     valid: np.ndarray  # [N, K] bool
     packed: np.ndarray  # [N, 2K] uint32: float32 coverage bits then int32 cell (-1: padding) per colour,
     # one cache line per photo for the upper bounds
-    ent_photo: np.ndarray  # [E] int32 photo row of each palette colour, by (cell, -coverage)
+    ent_photo: np.ndarray  # [E] int32 photo row of each palette colour, by (cell, -coverage level, row)
     cell_start: np.ndarray  # [N_CELLS + 1] int64
     level_count: np.ndarray  # [N_CELLS, len(COVERAGE_LEVELS)] int32: colours with coverage >= level
     cell_max_cov: np.ndarray  # [N_CELLS] float64
@@ -78,15 +78,17 @@ class PaletteGrid:
         rows, slots = np.nonzero(valid)
         cells = cell_of(lab[rows, slots])
         cov = coverage[rows, slots]
-        order = np.lexsort((-cov, cells))
+        # by cell, then coverage level (highest first), then photo: a level's entries are a prefix
+        # of the cell, and within a level the photos ascend, so taking them walks memory forward
+        level = np.searchsorted(COVERAGE_LEVELS, cov, side="right") - 1
+        order = np.lexsort((rows, -level, cells))
         cells, cov = cells[order], cov[order]
         cell_start = np.searchsorted(cells, np.arange(N_CELLS + 1)).astype(np.int64)
         level_count = np.stack(
             [np.bincount(cells[cov >= lvl], minlength=N_CELLS) for lvl in COVERAGE_LEVELS], axis=1
         ).astype(np.int32)
         cell_max_cov = np.zeros(N_CELLS)
-        nonempty = cell_start[1:] > cell_start[:-1]
-        cell_max_cov[nonempty] = cov[cell_start[:-1][nonempty]]
+        np.maximum.at(cell_max_cov, cells, cov)
         k = valid.shape[1]
         packed = np.zeros((len(valid), 2 * k), dtype=np.uint32)
         packed[:, :k] = np.where(valid, coverage, 0.0).astype(np.float32).view(np.uint32)

@@ -15,9 +15,10 @@ SEEN = np.uint8(0x80)  # flag bit of a candidate already taken (joined lists use
 @njit(cache=True, nogil=True)
 def list_counts(level_count, levels, cells, simmax, tau_j, min_share_j):  # pragma: no cover - compiled
     """How many palette colours of each cell (``cells``, with their ``simmax``) reach
-    ``simmax · coverage ≥ tau_j`` and ``coverage ≥ min_share_j``: each cell's colours are sorted
-    by coverage, so it is a prefix, read from ``level_count [cells, levels]`` at the coverage
-    level just below the one needed — a superset, never missing a colour."""
+    ``simmax · coverage ≥ tau_j`` and ``coverage ≥ min_share_j``: each cell's colours are ordered
+    by coverage level, highest first, so the colours at or above a level are a prefix, read from
+    ``level_count [cells, levels]`` at the level just below the one needed — a superset, never
+    missing a colour."""
     counts = np.zeros(len(cells), dtype=np.int64)
     for c in range(len(cells)):
         need = max(min_share_j, tau_j / simmax[c])

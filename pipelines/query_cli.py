@@ -9,13 +9,18 @@ search-color  photos whose palette holds these colours, ranked perceptually (the
 environment's resources (``pipelines.environment``).
 """
 
+import json
 import sys
 from pathlib import Path
 
 
-def cmd_counts(args) -> int:
-    import json
+def _answer(args, payload, lines: list[str]) -> int:
+    """Print the answer: ``payload`` as JSON with ``--json``, else the human-readable lines."""
+    print(json.dumps(payload, indent=2, default=float) if args.json else "\n".join(lines))
+    return 0
 
+
+def cmd_counts(args) -> int:
     from pipelines.environment import resource
 
     store = resource("counts").store()
@@ -27,21 +32,13 @@ def cmd_counts(args) -> int:
         total = int(store.total(args.level, period))
     finally:
         store.close()
-    if args.json:
-        print(json.dumps({"level": args.level, "period": period, "total": total, "places": rows}, indent=2))
-        return 0
-    if not rows:
-        print(f"no photos counted at level {args.level} for {period} (has county_counts been materialised?)")
-        return 0
-    print(f"{args.level} counts for {period} ({total} photos; '~unknown' = no location)")
-    for row in rows:
-        print(f"  {row['place']:<28} {row['count']:>8}")
-    return 0
+    lines = ([f"{args.level} counts for {period} ({total} photos; '~unknown' = no location)"]
+             + [f"  {row['place']:<28} {row['count']:>8}" for row in rows]) if rows else \
+        [f"no photos counted at level {args.level} for {period} (has county_counts been materialised?)"]
+    return _answer(args, {"level": args.level, "period": period, "total": total, "places": rows}, lines)
 
 
 def cmd_similar(args) -> int:
-    import json
-
     from photoatlas.similarity.search import find_similar
     from pipelines.environment import resource
 
@@ -54,22 +51,16 @@ def cmd_similar(args) -> int:
         print("the similarity index is empty: materialise embeddings and similarity_index first (photoatlas demo)", file=sys.stderr)
         return 1
     found = find_similar(path.read_bytes(), index, limit=args.limit)
-    if args.json:
-        print(json.dumps(found, indent=2, default=float))
-        return 0
-    print(f"exact duplicates: {', '.join(f['photo_id'][:16] for f in found['exact']) or 'none'}")
-    print("copies:" if found["copies"] else "copies: none")
-    for c in found["copies"]:
-        print(f"  {c['photo_id'][:16]}  {c['verdict']:<9} hash distance {c['distance']:>2}  cosine {c.get('cosine') or float('nan'):.3f}")
-    print("visually similar:" if found["similar"] else "visually similar: none")
-    for s in found["similar"]:
-        print(f"  {s['photo_id'][:16]}  cosine {s['cosine']:.3f}")
-    return 0
+    lines = [f"exact duplicates: {', '.join(f['photo_id'][:16] for f in found['exact']) or 'none'}",
+             "copies:" if found["copies"] else "copies: none"]
+    lines += [f"  {c['photo_id'][:16]}  {c['verdict']:<9} hash distance {c['distance']:>2}  cosine {c.get('cosine') or float('nan'):.3f}"
+              for c in found["copies"]]
+    lines.append("visually similar:" if found["similar"] else "visually similar: none")
+    lines += [f"  {s['photo_id'][:16]}  cosine {s['cosine']:.3f}" for s in found["similar"]]
+    return _answer(args, found, lines)
 
 
 def cmd_labels(args) -> int:
-    import json
-
     from photoatlas.content.concepts import default_concepts, photos_with_concept
     from photoatlas.lake import table_key, table_partitions
     from pipelines.environment import resource
@@ -83,18 +74,12 @@ def cmd_labels(args) -> int:
     rows = {r["photo_id"]: r for t in tables for r in t.to_pylist()}
     hits = [{**h, "partition": rows[h["photo_id"]]["partition"], "top_label": ((rows[h["photo_id"]]["labels"] or [{}])[0]).get("name")}
             for h in photos_with_concept(list(rows.values()), args.concept, args.min_score)]
-    if args.json:
-        print(json.dumps(hits, indent=2))
-        return 0
-    print(f"{len(hits)} photo(s) with concept {args.concept!r} >= {args.min_score}")
-    for h in hits:
-        print(f"  {h['photo_id'][:16]}  {h['score']:.3f}  (top label: {h['top_label']}, hour {h['partition']})")
-    return 0
+    return _answer(args, hits, [f"{len(hits)} photo(s) with concept {args.concept!r} >= {args.min_score}"]
+                   + [f"  {h['photo_id'][:16]}  {h['score']:.3f}  (top label: {h['top_label']}, hour {h['partition']})"
+                      for h in hits])
 
 
 def cmd_search_color(args) -> int:
-    import json
-
     from photoatlas.colorsearch import ColorQuery, QueryError
     from pipelines.environment import resource
 
@@ -108,16 +93,15 @@ def cmd_search_color(args) -> int:
         print(f"photoatlas search-color: {e}", file=sys.stderr)
         return 2
     hits = resource("colors").index().search(query, limit=args.limit)
-    if args.json:
-        print(json.dumps([{"photo_id": h.photo_id, "score": round(h.score, 4),
-                           "matches": [{"query": m.query, "palette_hex": m.palette_hex, "delta_e": round(m.delta_e, 2),
-                                        "share": round(m.share, 3)} for m in h.matches]} for h in hits], indent=2))
-        return 0
-    print(f"{len(hits)} photo(s) for {' + '.join(c.hex for c in query.colors)}" + (f" (min share {args.min_share})" if args.min_share else ""))
-    for h in hits:
-        matched = ", ".join(f"{m.query}→{m.palette_hex} ΔE {m.delta_e:.1f} share {m.share:.0%}" for m in h.matches)
-        print(f"  {h.photo_id[:16]}  score {h.score:.3f}  {matched}")
-    return 0
+    payload = [{"photo_id": h.photo_id, "score": round(h.score, 4),
+                "matches": [{"query": m.query, "palette_hex": m.palette_hex, "delta_e": round(m.delta_e, 2),
+                             "share": round(m.share, 3)} for m in h.matches]} for h in hits]
+    lines = [f"{len(hits)} photo(s) for {' + '.join(c.hex for c in query.colors)}"
+             + (f" (min share {args.min_share})" if args.min_share else "")]
+    lines += [f"  {h.photo_id[:16]}  score {h.score:.3f}  "
+              + ", ".join(f"{m.query}→{m.palette_hex} ΔE {m.delta_e:.1f} share {m.share:.0%}" for m in h.matches)
+              for h in hits]
+    return _answer(args, payload, lines)
 
 
 def add_query_parsers(sub) -> None:

@@ -210,3 +210,17 @@ def test_video_with_run_goes_through_every_stage(home, tmp_path, monkeypatch, ca
     manifest = LocalLake(str(home.lake)).read_table(table_key("manifest", hour)).to_pylist()
     assert sorted(r["source_id"] for r in manifest) == ["quay/quay.avi@0ms", "quay/quay.avi@1000ms"]
     assert {r["source"] for r in manifest} == {"video"}
+
+    # the serving views answer from the command line: the two-tone frames by their colours
+    first = next(r["photo_id"] for r in manifest if r["source_id"].endswith("@0ms"))
+    assert main(["search-color", "#c85a28", "#3c28c8", "--json"]) == 0  # frame 0: orange | blue-violet halves
+    hits = json.loads(capsys.readouterr().out)
+    assert [h["photo_id"] for h in hits] == [first]  # frame 1's right half is (60, 90, 200): ΔE00 > 12 away
+    assert all(m["delta_e"] < 5 and m["share"] > 0.4 for m in hits[0]["matches"])
+    assert main(["search-color", "#c85a28", "#3c28c8"]) == 0
+    text = capsys.readouterr().out.splitlines()
+    assert text[0] == "1 photo(s) for #c85a28 + #3c28c8" and text[1].split()[:2] == [first[:16], "score"]
+    assert float(text[1].split()[2]) == pytest.approx(hits[0]["score"], abs=1e-3)
+    assert hits[0]["score"] > 0.45  # each colour covers about half the frame
+    assert main(["search-color", "#c85a28", "--min-share", "0.9"]) == 0
+    assert capsys.readouterr().out.startswith("0 photo(s)")  # no frame is 90 % orange

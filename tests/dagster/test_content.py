@@ -53,3 +53,8 @@ def test_embeddings_feed_copy_detection_and_concepts(home, resources, sample_dir
     assert main(["labels", "--concept", "cat", "--min-score", "0.5", "--json"]) == 0
     assert [h["photo_id"] for h in json.loads(capsys.readouterr().out)] == [chelsea_id]
     assert main(["labels", "--concept", "unicorn"]) == 2 and "unknown concept" in capsys.readouterr().err
+    assert main(["similar", str(root / "copy_of_chelsea_small.jpg")]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[:2] == ["exact duplicates: none", "copies:"] and lines[2].split()[:2] == [chelsea_id[:16], "copy"]
+    assert main(["similar", str(root / "copy_of_chelsea_small.jpg"), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["copies"][0]["photo_id"] == chelsea_id

@@ -18,7 +18,7 @@ For query colour ``q`` and palette colour ``c`` (CIELAB) of a photo:
   trace of teal 0.05 (0.09) ranks below orange 0.3 with teal 0.3 (0.3).
 
 Palettes are padded ``[photos, K]`` arrays. The per-colour rules are scalar functions compiled
-with numba (:func:`class_of`, :func:`similarity_of`, ΔE00 in :mod:`photoatlas.color`): the array
+with numba (:func:`class_of`, :func:`similarity_of`, ΔE00 in :mod:`photoatlas.color_difference`): the array
 forms apply them element by element and the scoring loop calls them, so each has one definition.
 """
 
@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
-from photoatlas.color import delta_e_00, delta_e_2000
+from photoatlas.color_difference import delta_e_00, delta_e_2000
 
 MATCH_DELTA_E = 12.0  # ΔE00 from which a palette colour no longer matches at all
 GREY_CHROMA = 8.0  # C*ab below this: achromatic (grey, white, black)

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from photoatlas.color import delta_e_2000, lab_to_srgb8, srgb8_to_lab
+from photoatlas.color import lab_to_srgb8, srgb8_to_lab
 
 HUE_NAMES = ("red", "orange", "yellow", "lime", "green", "teal", "cyan", "sky", "azure", "blue", "purple", "pink")
 TIER_NAMES = ("dark", "mid", "light")
@@ -171,6 +171,8 @@ def palette_and_hist(
 def palette_delta_e(p: tuple[PaletteColor, ...], q: tuple[PaletteColor, ...]) -> float:
     """Distance between two palettes: ΔE00 over a one-to-one matching that minimises it,
     averaged with the matched colours' mean share as weight."""
+    from photoatlas.color_difference import delta_e_2000  # numba: not imported by decoding workers
+
     if not p or not q:
         raise ValueError("empty palette")
     lab_p = np.array([[c.l, c.a, c.b] for c in p])

@@ -6,7 +6,7 @@ observations" (Color Research & Application 30(1)): the pairs that catch the usu
 import numpy as np
 import pytest
 
-from photoatlas.color import delta_e_00, delta_e_2000
+from photoatlas.color_difference import delta_e_00, delta_e_2000
 
 SHARMA = [  # (L1, a1, b1), (L2, a2, b2), ΔE00 to 4 decimals
     ((50.0000, 2.6772, -79.7751), (50.0000, 0.0000, -82.7485), 2.0425),

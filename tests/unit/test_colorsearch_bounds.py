@@ -5,7 +5,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from photoatlas.color import delta_e_2000, srgb8_to_lab
+from photoatlas.color import srgb8_to_lab
+from photoatlas.color_difference import delta_e_2000
 from photoatlas.colorsearch.bounds import (
     GRID_SHAPE,
     H_STEP,

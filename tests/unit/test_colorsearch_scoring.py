@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from photoatlas.color import delta_e_2000, lab_to_hex, parse_color, srgb8_to_lab
+from photoatlas.color import lab_to_hex, parse_color, srgb8_to_lab
+from photoatlas.color_difference import delta_e_2000
 from photoatlas.colorsearch.query import ColorQuery, Filters, QueryError
 from photoatlas.colorsearch.scoring import (
     MATCH_DELTA_E,

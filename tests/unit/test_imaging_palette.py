@@ -11,7 +11,8 @@ from PIL import Image, ImageColor
 from sklearn.cluster import KMeans
 from threadpoolctl import threadpool_limits
 
-from photoatlas.color import delta_e_2000, lab_to_hex, srgb8_to_lab
+from photoatlas.color import lab_to_hex, srgb8_to_lab
+from photoatlas.color_difference import delta_e_2000
 from photoatlas.imaging.analyse import analyse
 from photoatlas.imaging.palette import (
     HIST_BINS,
